@@ -1,0 +1,111 @@
+"""Async SQLAlchemy: one engine per service, one session (one transaction) per request.
+
+Endpoints and services never commit: the request's session commits when the endpoint
+returned normally and rolls back when anything raised, so a request is all or nothing.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData, make_url, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from pms_platform.settings import DatabaseSettings
+
+# Stable constraint names, so that Alembic autogenerate and hand-written migrations agree.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def service_metadata() -> MetaData:
+    """A fresh metadata for one service's tables: services never share table definitions."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Database:
+    """The engine and session factory of one service."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        statement_timeout_ms: int = 15_000,
+        application_name: str = "pms",
+    ) -> None:
+        server_settings = {"application_name": application_name}
+        if statement_timeout_ms:
+            server_settings["statement_timeout"] = str(statement_timeout_ms)
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            connect_args={"server_settings": server_settings},
+        )
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: DatabaseSettings) -> "Database":
+        return cls(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            statement_timeout_ms=settings.database_statement_timeout_ms,
+            application_name=settings.service_name,
+        )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session whose work is committed on normal exit and rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        """Raise unless the database answers a trivial query (readiness check)."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def database_of(request: Request) -> Database:
+    """The service's :class:`Database`, stored on the app state by the app factory."""
+    database: Database = request.app.state.database
+    return database
+
+
+async def request_session(
+    database: Annotated[Database, Depends(database_of)],
+) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: commit after the endpoint returns, roll back on error.
+
+    ``scope="function"`` makes FastAPI run the commit before it sends the response (by
+    default a yield dependency exits after the response is sent), so a client never sees
+    a success for a write that was not committed; a failed commit becomes an error answer.
+    """
+    async with database.transaction() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
+
+
+def database_url_for(server_url: str, database: str, driver: str = "postgresql+asyncpg") -> str:
+    """The URL of ``database`` on the server of ``server_url`` (any database, any driver)."""
+    url = make_url(server_url).set(drivername=driver, database=database)
+    return url.render_as_string(hide_password=False)

@@ -1,0 +1,76 @@
+"""The request id: taken from ``X-Request-ID`` when the client sent a sane one, made otherwise.
+
+It is bound to the logging context for the whole request, echoed in the response,
+and read by outgoing calls (HTTP, gRPC metadata, Kafka headers) through
+:func:`current_request_id`.
+"""
+
+import re
+import time
+import uuid
+from contextvars import ContextVar
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pms_platform.logging import get_logger
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+_log = get_logger("pms.access")
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+def sanitize_request_id(candidate: str | None) -> str:
+    """Keep a client's id when it is short and printable; otherwise make a new one."""
+    if candidate and _SANE_REQUEST_ID.fullmatch(candidate):
+        return candidate
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    """Pure ASGI middleware (no per-request task like BaseHTTPMiddleware) that sets the
+    request id and writes one access-log line per request (path only: query strings may
+    hold search terms with patient names)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode())
+        request_id = sanitize_request_id(sent.decode("latin-1") if sent else None)
+        token = _request_id.set(request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            path = scope.get("path", "")
+            if not path.startswith(("/health/", "/metrics")):
+                _log.info(
+                    "request",
+                    method=scope.get("method"),
+                    path=path,
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
+            structlog.contextvars.unbind_contextvars("request_id")
+            _request_id.reset(token)

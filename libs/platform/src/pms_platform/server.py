@@ -1,0 +1,59 @@
+"""The entry point every service shares: ``python -m pms_<service> [serve|migrate]``.
+
+``serve`` runs the HTTP app under uvicorn (graceful shutdown on SIGTERM and Ctrl-C:
+stop accepting, finish in-flight requests, run the app's shutdown). ``migrate`` brings
+the service's database to the newest revision and exits; containers and the local
+launcher run the very same two commands.
+"""
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import uvicorn
+from fastapi import FastAPI
+
+from pms_platform.logging import configure_logging, get_logger
+from pms_platform.migrations import upgrade_to_head
+from pms_platform.settings import DatabaseSettings, ServiceSettings
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+def run_service_command(
+    settings_factory: Callable[[], SettingsT],
+    app_factory: Callable[[SettingsT], FastAPI],
+    migrations_dir: Path | None = None,
+    argv: list[str] | None = None,
+) -> None:
+    """Parse ``serve`` / ``migrate`` and run it."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    command = parser.parse_args(argv).command
+    settings = settings_factory()
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    log = get_logger("pms.server")
+    if command == "migrate":
+        if migrations_dir is None or not isinstance(settings, DatabaseSettings):
+            log.info("no database to migrate")
+            return
+        asyncio.run(upgrade_to_head(migrations_dir, settings.database_url))
+        log.info("database migrated")
+        return
+    log.info("starting", port=settings.http_port, environment=settings.environment.value)
+    serve(app_factory(settings), settings)

@@ -1,0 +1,82 @@
+"""Typed settings read from environment variables, validated at start.
+
+Every service subclasses :class:`ServiceSettings` with its own ``env_prefix``
+(``PMS_PATIENTS_``, ``PMS_AUTH_``...). The defaults are development values that
+make ``pms up`` work on a laptop; production mode refuses to start with them.
+"""
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_DATABASE_CREDENTIALS = "pms:pms@"
+"""The user and password of the local development cluster that ``pms infra up`` creates."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class DevelopmentSecretInProductionError(ValueError):
+    """A setting still holds a development default while the environment is production."""
+
+
+class ServiceSettings(BaseSettings):
+    """Settings common to every service; subclasses set ``env_prefix`` and their defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="PMS_", extra="ignore", frozen=True)
+
+    service_name: str = "pms"
+    environment: Environment = Environment.DEVELOPMENT
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_json: bool = True
+    shutdown_grace_seconds: float = Field(default=10.0, gt=0)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    def development_secrets_in_use(self) -> list[str]:
+        """Names of settings that still hold a development-only secret.
+
+        Subclasses extend this list (signing keys, database passwords...).
+        """
+        return []
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> Self:
+        if self.is_production:
+            offending = self.development_secrets_in_use()
+            if offending:
+                raise DevelopmentSecretInProductionError(
+                    "production mode refuses development defaults for: " + ", ".join(offending)
+                )
+        return self
+
+
+class DatabaseSettings(ServiceSettings):
+    """Settings of a service that owns a PostgreSQL database."""
+
+    database_url: str = "postgresql+asyncpg://pms:pms@127.0.0.1:54329/pms"
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
+    database_statement_timeout_ms: int = Field(default=15_000, ge=0)
+
+    def development_secrets_in_use(self) -> list[str]:
+        found = super().development_secrets_in_use()
+        if DEVELOPMENT_DATABASE_CREDENTIALS in self.database_url:
+            found.append("database_url")
+        return found
+
+
+class KafkaSettings(ServiceSettings):
+    """Settings of a service that talks to Kafka."""
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_client_id: str = "pms"

@@ -1,0 +1,97 @@
+"""pytest fixtures for integration tests against the real PostgreSQL and Kafka.
+
+The servers come from ``PMS_POSTGRES_URL`` and ``PMS_KAFKA_BOOTSTRAP_SERVERS``, which
+``pms infra run -- pytest ...`` (what ``make test`` does) sets. Each test gets its own
+freshly migrated database and its own topics, dropped afterwards, so tests never see
+each other's rows or events. Loaded by the root ``conftest.py``.
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from pms_platform.db import database_url_for
+from pms_platform.migrations import upgrade_to_head
+
+DatabaseFactory = Callable[[Path | None], Awaitable[str]]
+TopicFactory = Callable[..., Awaitable[str]]
+
+
+def _required_environment(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(
+            f"{name} is not set: run integration tests through `uv run pms infra run -- pytest`"
+            " (or `make test`), which starts PostgreSQL and Kafka and sets it"
+        )
+    return value
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The admin URL of the PostgreSQL server under test."""
+    return _required_environment("PMS_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap_servers() -> str:
+    return _required_environment("PMS_KAFKA_BOOTSTRAP_SERVERS")
+
+
+@pytest.fixture
+async def database_factory(postgres_url: str) -> AsyncIterator[DatabaseFactory]:
+    """Create empty databases, migrated with the given service's migrations (or not).
+
+    Returns the SQLAlchemy asyncpg URL; every database is dropped after the test.
+    """
+    admin_dsn = database_url_for(postgres_url, "postgres", driver="postgresql")
+    created: list[str] = []
+
+    async def create(migrations_dir: Path | None = None) -> str:
+        name = f"test_{uuid.uuid4().hex[:16]}"
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        created.append(name)
+        url = database_url_for(postgres_url, name)
+        if migrations_dir is not None:
+            await upgrade_to_head(migrations_dir, url)
+        return url
+
+    yield create
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        for name in created:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def kafka_topic_factory(kafka_bootstrap_servers: str) -> AsyncIterator[TopicFactory]:
+    """Create private topics (``partitions`` each, default 1), deleted after the test."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
+    await admin.start()
+    created: list[str] = []
+
+    async def create(partitions: int = 1) -> str:
+        name = f"test-{uuid.uuid4().hex[:16]}"
+        await admin.create_topics(
+            [NewTopic(name=name, num_partitions=partitions, replication_factor=1)]
+        )
+        created.append(name)
+        return name
+
+    try:
+        yield create
+        if created:
+            await admin.delete_topics(created)
+    finally:
+        await admin.close()

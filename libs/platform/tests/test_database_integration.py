@@ -1,0 +1,106 @@
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+
+from pms_platform.db import Database, SessionDep
+from pms_platform.http_app import create_service_app
+from pms_platform.migrations import upgrade_to_head
+from pms_platform.settings import ServiceSettings
+from pms_platform.testing import DatabaseFactory
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def notes_app(database: Database) -> FastAPI:
+    router = APIRouter()
+
+    @router.post("/notes/{slug}", status_code=201)
+    async def create(slug: str, body: str, session: SessionDep, copies: int = 1) -> dict[str, str]:
+        for _ in range(copies):
+            await session.execute(
+                text("INSERT INTO notes (slug, body) VALUES (:slug, :body)"),
+                {"slug": slug, "body": body},
+            )
+        return {"slug": slug}
+
+    @router.get("/notes/{slug}")
+    async def read(slug: str, session: SessionDep) -> dict[str, str]:
+        row = (
+            await session.execute(text("SELECT body FROM notes WHERE slug = :slug"), {"slug": slug})
+        ).one()
+        return {"body": row.body}
+
+    return create_service_app(
+        ServiceSettings(service_name="notes"),
+        title="notes",
+        description="",
+        routers=[router],
+        database=database,
+    )
+
+
+@pytest.fixture
+async def database(database_factory: DatabaseFactory) -> AsyncIterator[Database]:
+    database = Database(await database_factory(MIGRATIONS))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def client(database: Database) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=notes_app(database), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://notes") as client:
+        yield client
+
+
+async def test_a_row_written_through_the_request_session_is_read_back(
+    client: httpx.AsyncClient,
+) -> None:
+    created = await client.post("/notes/first", params={"body": "hello"})
+    assert created.status_code == 201
+    read = await client.get("/notes/first")
+    assert read.json() == {"body": "hello"}
+
+
+async def test_a_failed_commit_answers_an_error_and_stores_nothing(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    # Two rows with one slug: the deferred constraint fails at COMMIT, after the endpoint
+    # returned; the client must not be told 201.
+    response = await client.post("/notes/twice", params={"body": "x", "copies": 2})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    async with database.transaction() as session:
+        count = (await session.execute(text("SELECT count(*) FROM notes"))).scalar_one()
+    assert count == 0
+
+
+async def test_migrations_reach_head_and_running_them_again_changes_nothing(
+    database: Database,
+) -> None:
+    await upgrade_to_head(MIGRATIONS, database.engine.url.render_as_string(hide_password=False))
+    async with database.transaction() as session:
+        version = (await session.execute(text("SELECT version_num FROM alembic_version"))).all()
+    assert [row.version_num for row in version] == ["0001"]
+
+
+async def test_readiness_reports_the_database_up(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json()["components"] == {"database": "UP"}
+
+
+async def test_readiness_is_503_when_the_database_does_not_answer() -> None:
+    unreachable = Database("postgresql+asyncpg://nobody:nothing@127.0.0.1:1/none")
+    transport = httpx.ASGITransport(app=notes_app(unreachable))
+    async with httpx.AsyncClient(transport=transport, base_url="http://notes") as client:
+        response = await client.get("/health/ready")
+    await unreachable.dispose()
+    assert response.status_code == 503
+    assert response.json()["components"]["database"].startswith("DOWN")

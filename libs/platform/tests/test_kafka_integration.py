@@ -1,0 +1,62 @@
+import asyncio
+import uuid
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from pms_contracts.patient_event_pb2 import PatientEvent
+from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
+from pms_platform.testing import TopicFactory
+
+pytestmark = pytest.mark.integration
+
+
+def example_event() -> PatientEvent:
+    return PatientEvent(
+        patientId=str(uuid.uuid4()),
+        name="John Doe",
+        email="john.doe@example.com",
+        event_type="PATIENT_CREATED",
+        event_id=str(uuid.uuid4()),
+        occurred_at=Timestamp(seconds=1_764_000_000),
+        address="123 Main St, Springfield",
+        date_of_birth="1985-06-15",
+        registered_date="2024-01-10",
+    )
+
+
+async def consume_one(bootstrap_servers: str, topic: str) -> ConsumedEvent:
+    consumer = EventConsumer(bootstrap_servers, [topic], group_id=f"test-{uuid.uuid4().hex}")
+    async with consumer:
+        async with asyncio.timeout(30):
+            async for batch in consumer.batches():
+                if batch:
+                    await consumer.commit(batch)
+                    return batch[0]
+    raise AssertionError("the consumer stopped without an event")
+
+
+async def test_a_patient_event_with_headers_comes_back_byte_for_byte(
+    kafka_bootstrap_servers: str, kafka_topic_factory: TopicFactory
+) -> None:
+    topic = await kafka_topic_factory(partitions=3)
+    event = example_event()
+    headers = {
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    }
+    async with EventProducer(kafka_bootstrap_servers) as producer:
+        delivered = await producer.send(topic, key=event.patientId, value=event, headers=headers)
+
+    consumed = await consume_one(kafka_bootstrap_servers, topic)
+
+    assert (consumed.topic, consumed.partition, consumed.offset) == (
+        delivered.topic,
+        delivered.partition,
+        delivered.offset,
+    )
+    assert consumed.value == event.SerializeToString()
+    assert consumed.key == event.patientId.encode()
+    assert dict(consumed.headers) == headers
+    assert consumed.decode(PatientEvent()) == event

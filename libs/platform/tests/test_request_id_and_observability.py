@@ -1,0 +1,68 @@
+import json
+import logging
+
+import httpx
+import pytest
+import structlog
+
+from pms_platform.logging import REDACTED, configure_logging, get_logger
+from pms_platform.request_context import sanitize_request_id
+
+
+async def test_a_sane_client_request_id_is_kept_and_echoed(
+    example_client: httpx.AsyncClient,
+) -> None:
+    response = await example_client.get("/health/live", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+
+
+async def test_a_missing_request_id_is_generated(example_client: httpx.AsyncClient) -> None:
+    first = await example_client.get("/health/live")
+    second = await example_client.get("/health/live")
+    assert len(first.headers["x-request-id"]) == 32
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+@pytest.mark.parametrize("insane", ["", "a" * 129, "line\nbreak", "<script>"])
+def test_an_insane_request_id_is_replaced(insane: str) -> None:
+    assert sanitize_request_id(insane) != insane
+
+
+async def test_log_lines_are_json_with_the_request_id_and_no_secrets(
+    example_client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    configure_logging("example", "INFO", json=True)
+    try:
+        get_logger("test").info("login attempt", password="hunter2", email="jane@example.com")
+        await example_client.get("/notes/7", headers={"X-Request-ID": "req-42"})
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    finally:
+        structlog.reset_defaults()
+        root.handlers[:], root.level = saved_handlers, saved_level
+    attempt = next(line for line in lines if line["event"] == "login attempt")
+    assert attempt["password"] == REDACTED
+    assert attempt["email"] == REDACTED
+    access = next(line for line in lines if line["event"] == "request")
+    assert access["request_id"] == "req-42"
+    assert access["path"] == "/notes/7"
+    assert access["status"] == 200
+    assert "hunter2" not in json.dumps(lines)
+
+
+async def test_liveness_is_up(example_client: httpx.AsyncClient) -> None:
+    response = await example_client.get("/health/live")
+    assert response.json() == {"status": "UP"}
+
+
+async def test_metrics_count_requests_by_route_template(example_client: httpx.AsyncClient) -> None:
+    await example_client.get("/notes/1")
+    await example_client.get("/notes/2")
+    metrics = (await example_client.get("/metrics")).text
+    assert 'http_requests_total{method="GET",route="/notes/{note_id}",status="200"} 2.0' in metrics
+
+
+async def test_openapi_document_is_served(example_client: httpx.AsyncClient) -> None:
+    document = (await example_client.get("/openapi.json")).json()
+    assert "/notes" in document["paths"]

@@ -1,0 +1,6 @@
+"""Alembic environment of the analytics service: all the work is in the platform library."""
+
+from pms_analytics.models import Base
+from pms_platform.migrations import run_migrations_from_env
+
+run_migrations_from_env(Base.metadata)

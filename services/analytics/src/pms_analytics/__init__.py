@@ -1,0 +1,1 @@
+"""Aggregates built from the platform's events, and reports."""

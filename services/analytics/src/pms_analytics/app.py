@@ -1,0 +1,16 @@
+"""Builds the analytics service's app from its settings."""
+
+from fastapi import FastAPI
+
+from pms_analytics.settings import AnalyticsSettings
+from pms_platform.db import Database
+from pms_platform.http_app import create_service_app
+
+
+def create_app(settings: AnalyticsSettings) -> FastAPI:
+    return create_service_app(
+        settings,
+        title="PMS analytics service",
+        description="Aggregates built from the platform's events, and reports.",
+        database=Database.from_settings(settings),
+    )

@@ -1,0 +1,48 @@
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from pms_analytics.app import create_app
+from pms_analytics.models import MIGRATIONS_DIR
+from pms_analytics.settings import AnalyticsSettings
+from pms_platform.testing import DatabaseFactory
+
+
+@pytest.fixture
+async def unmigrated_client() -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its default settings; nothing here touches the database."""
+    transport = httpx.ASGITransport(app=create_app(AnalyticsSettings()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://analytics") as client:
+        yield client
+
+
+async def test_analytics_is_live_and_serves_metrics_and_openapi(
+    unmigrated_client: httpx.AsyncClient,
+) -> None:
+    assert (await unmigrated_client.get("/health/live")).json() == {"status": "UP"}
+    assert "http_requests_total" in (await unmigrated_client.get("/metrics")).text
+    document = (await unmigrated_client.get("/openapi.json")).json()
+    assert document["info"]["title"] == "PMS analytics service"
+
+
+def test_analytics_defaults_to_its_own_port_and_database() -> None:
+    settings = AnalyticsSettings()
+    assert settings.http_port == 4002
+    assert settings.database_url.endswith("/pms_analytics")
+
+
+@pytest.mark.integration
+async def test_analytics_is_ready_on_its_migrated_database(
+    database_factory: DatabaseFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PMS_ANALYTICS_DATABASE_URL", await database_factory(MIGRATIONS_DIR))
+    app = create_app(AnalyticsSettings())
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://analytics") as client,
+    ):
+        response = await client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json()["components"] == {"database": "UP"}

@@ -1,0 +1,1 @@
+"""Users, roles, passwords, access and refresh tokens, and the JWKS."""

@@ -1,0 +1,9 @@
+"""``python -m pms_auth [serve|migrate]``: the same command locally and in containers."""
+
+from pms_auth.app import create_app
+from pms_auth.models import MIGRATIONS_DIR
+from pms_auth.settings import AuthSettings
+from pms_platform.server import run_service_command
+
+if __name__ == "__main__":
+    run_service_command(AuthSettings, create_app, MIGRATIONS_DIR)

@@ -1,0 +1,1 @@
+"""Billing accounts and invoices, over gRPC and REST."""

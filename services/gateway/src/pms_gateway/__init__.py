@@ -1,0 +1,1 @@
+"""The single entry point: routing, token checks, limits and one docs page."""

@@ -1,0 +1,1 @@
+"""Patient records, their audit trail and their events."""

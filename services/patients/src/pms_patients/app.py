@@ -1,0 +1,16 @@
+"""Builds the patients service's app from its settings."""
+
+from fastapi import FastAPI
+
+from pms_patients.settings import PatientsSettings
+from pms_platform.db import Database
+from pms_platform.http_app import create_service_app
+
+
+def create_app(settings: PatientsSettings) -> FastAPI:
+    return create_service_app(
+        settings,
+        title="PMS patients service",
+        description="Patient records, their audit trail and their events.",
+        database=Database.from_settings(settings),
+    )

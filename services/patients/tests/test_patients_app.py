@@ -1,0 +1,48 @@
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from pms_patients.app import create_app
+from pms_patients.models import MIGRATIONS_DIR
+from pms_patients.settings import PatientsSettings
+from pms_platform.testing import DatabaseFactory
+
+
+@pytest.fixture
+async def unmigrated_client() -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its default settings; nothing here touches the database."""
+    transport = httpx.ASGITransport(app=create_app(PatientsSettings()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://patients") as client:
+        yield client
+
+
+async def test_patients_is_live_and_serves_metrics_and_openapi(
+    unmigrated_client: httpx.AsyncClient,
+) -> None:
+    assert (await unmigrated_client.get("/health/live")).json() == {"status": "UP"}
+    assert "http_requests_total" in (await unmigrated_client.get("/metrics")).text
+    document = (await unmigrated_client.get("/openapi.json")).json()
+    assert document["info"]["title"] == "PMS patients service"
+
+
+def test_patients_defaults_to_its_own_port_and_database() -> None:
+    settings = PatientsSettings()
+    assert settings.http_port == 4000
+    assert settings.database_url.endswith("/pms_patients")
+
+
+@pytest.mark.integration
+async def test_patients_is_ready_on_its_migrated_database(
+    database_factory: DatabaseFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PMS_PATIENTS_DATABASE_URL", await database_factory(MIGRATIONS_DIR))
+    app = create_app(PatientsSettings())
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://patients") as client,
+    ):
+        response = await client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json()["components"] == {"database": "UP"}
