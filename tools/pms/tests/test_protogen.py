@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from pms_cli import protogen
 from pms_contracts import billing_service_pb2_grpc
 

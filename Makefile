@@ -1,0 +1,46 @@
+# The few verbs a person types. `make help` lists them.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+
+.DEFAULT_GOAL := help
+.PHONY: help up down status test lint unit integration proto sync ensure-uv
+
+help: ## List the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+up: sync ## Install what is needed, start PostgreSQL, Kafka and all services (Ctrl-C stops all)
+	$(UV) run pms up
+
+down: ## Stop the local PostgreSQL and Kafka if `pms infra up` left them running
+	$(UV) run pms infra down
+
+status: ## Show the local infrastructure
+	$(UV) run pms infra status
+
+test: sync lint unit integration ## Lint, type-check, unit tests, then integration tests on real PostgreSQL and Kafka
+
+lint: sync ## ruff, mypy --strict, import contracts, generated code up to date
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+	$(UV) run lint-imports
+	$(UV) run pms proto --check
+
+unit: sync ## Unit tests (no servers needed)
+	$(UV) run pytest -m "not integration"
+
+integration: sync ## Integration tests; starts and stops PostgreSQL and Kafka unless already running
+	$(UV) run pms infra run -- pytest -m integration
+
+proto: sync ## Regenerate libs/contracts from proto/
+	$(UV) run pms proto
+
+sync: ensure-uv
+	$(UV) sync --locked --quiet
+
+ensure-uv:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| { echo "Installing uv from PyPI..."; python3 -m pip install --quiet uv; }

@@ -1,0 +1,59 @@
+"""The five services as the launcher runs them: one table, one command per service.
+
+Containers run the very same commands (``python -m pms_<name> migrate|serve``), so what
+works under ``pms up`` works in Compose and Kubernetes.
+"""
+
+import sys
+from dataclasses import dataclass
+
+from pms_platform.db import database_url_for
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    http_port: int
+    database: str | None
+    uses_kafka: bool
+
+    @property
+    def module(self) -> str:
+        return f"pms_{self.name}"
+
+    @property
+    def env_prefix(self) -> str:
+        return f"PMS_{self.name.upper()}_"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def command(self, action: str = "serve") -> list[str]:
+        return [sys.executable, "-m", self.module, action]
+
+    def environment(self, postgres_url: str, kafka_bootstrap_servers: str) -> dict[str, str]:
+        """The settings that point this service at the running infrastructure."""
+        env = {f"{self.env_prefix}HTTP_PORT": str(self.http_port)}
+        if self.database is not None:
+            env[f"{self.env_prefix}DATABASE_URL"] = database_url_for(postgres_url, self.database)
+        if self.uses_kafka:
+            env[f"{self.env_prefix}KAFKA_BOOTSTRAP_SERVERS"] = kafka_bootstrap_servers
+        return env
+
+
+# Ports and databases from SYSTEM.md. The gateway comes last: it fronts the others.
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("auth", 4005, "pms_auth", uses_kafka=False),
+    ServiceSpec("billing", 4001, "pms_billing", uses_kafka=True),
+    ServiceSpec("patients", 4000, "pms_patients", uses_kafka=True),
+    ServiceSpec("analytics", 4002, "pms_analytics", uses_kafka=True),
+    ServiceSpec("gateway", 4004, None, uses_kafka=False),
+)
+
+
+def service_named(name: str) -> ServiceSpec:
+    for spec in SERVICES:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
