@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from pms_platform.errors import ConflictError
 from pms_platform.http_app import create_service_app
 from pms_platform.settings import ServiceSettings
+from pms_platform.testing import app_client
 
 
 class NoteIn(BaseModel):
@@ -45,6 +46,5 @@ def build_example_app() -> FastAPI:
 
 @pytest.fixture
 async def example_client() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_example_app(), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://example") as client:
+    async with app_client(build_example_app()) as client:
         yield client

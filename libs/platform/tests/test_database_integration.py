@@ -10,7 +10,7 @@ from pms_platform.db import Database, SessionDep
 from pms_platform.http_app import create_service_app
 from pms_platform.migrations import upgrade_to_head
 from pms_platform.settings import ServiceSettings
-from pms_platform.testing import DatabaseFactory
+from pms_platform.testing import DatabaseFactory, app_client
 
 pytestmark = pytest.mark.integration
 
@@ -54,8 +54,7 @@ async def database(database_factory: DatabaseFactory) -> AsyncIterator[Database]
 
 @pytest.fixture
 async def client(database: Database) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=notes_app(database), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://notes") as client:
+    async with app_client(notes_app(database)) as client:
         yield client
 
 
@@ -98,9 +97,7 @@ async def test_readiness_reports_the_database_up(client: httpx.AsyncClient) -> N
 
 async def test_readiness_is_503_when_the_database_does_not_answer() -> None:
     unreachable = Database("postgresql+asyncpg://nobody:nothing@127.0.0.1:1/none")
-    transport = httpx.ASGITransport(app=notes_app(unreachable))
-    async with httpx.AsyncClient(transport=transport, base_url="http://notes") as client:
+    async with app_client(notes_app(unreachable)) as client:
         response = await client.get("/health/ready")
-    await unreachable.dispose()
     assert response.status_code == 503
     assert response.json()["components"]["database"].startswith("DOWN")

@@ -6,14 +6,13 @@ import pytest
 from pms_auth.app import create_app
 from pms_auth.models import MIGRATIONS_DIR
 from pms_auth.settings import AuthSettings
-from pms_platform.testing import DatabaseFactory
+from pms_platform.testing import DatabaseFactory, app_client
 
 
 @pytest.fixture
 async def unmigrated_client() -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its default settings; nothing here touches the database."""
-    transport = httpx.ASGITransport(app=create_app(AuthSettings()))
-    async with httpx.AsyncClient(transport=transport, base_url="http://auth") as client:
+    """The app with its default settings and no database behind it."""
+    async with app_client(create_app(AuthSettings())) as client:
         yield client
 
 
@@ -37,12 +36,7 @@ async def test_auth_is_ready_on_its_migrated_database(
     database_factory: DatabaseFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PMS_AUTH_DATABASE_URL", await database_factory(MIGRATIONS_DIR))
-    app = create_app(AuthSettings())
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://auth") as client,
-    ):
+    async with app_client(create_app(AuthSettings())) as client:
         response = await client.get("/health/ready")
     assert response.status_code == 200
     assert response.json()["components"] == {"database": "UP"}

@@ -6,14 +6,13 @@ import pytest
 from pms_billing.app import create_app
 from pms_billing.models import MIGRATIONS_DIR
 from pms_billing.settings import BillingSettings
-from pms_platform.testing import DatabaseFactory
+from pms_platform.testing import DatabaseFactory, app_client
 
 
 @pytest.fixture
 async def unmigrated_client() -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its default settings; nothing here touches the database."""
-    transport = httpx.ASGITransport(app=create_app(BillingSettings()))
-    async with httpx.AsyncClient(transport=transport, base_url="http://billing") as client:
+    """The app with its default settings and no database behind it."""
+    async with app_client(create_app(BillingSettings())) as client:
         yield client
 
 
@@ -33,16 +32,24 @@ def test_billing_defaults_to_its_own_port_and_database() -> None:
 
 
 @pytest.mark.integration
-async def test_billing_is_ready_on_its_migrated_database(
-    database_factory: DatabaseFactory, monkeypatch: pytest.MonkeyPatch
+async def test_billing_is_ready_on_its_migrated_database_and_the_broker(
+    database_factory: DatabaseFactory,
+    kafka_bootstrap_servers: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PMS_BILLING_DATABASE_URL", await database_factory(MIGRATIONS_DIR))
-    app = create_app(BillingSettings())
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://billing") as client,
-    ):
+    monkeypatch.setenv("PMS_BILLING_KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap_servers)
+    async with app_client(create_app(BillingSettings())) as client:
         response = await client.get("/health/ready")
     assert response.status_code == 200
-    assert response.json()["components"] == {"database": "UP"}
+    assert response.json()["components"] == {"database": "UP", "kafka": "UP"}
+
+
+async def test_billing_is_not_ready_when_the_broker_is_unreachable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PMS_BILLING_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
+    async with app_client(create_app(BillingSettings())) as client:
+        response = await client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["components"]["kafka"].startswith("DOWN")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, Self, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.client import AIOKafkaClient
 
 from pms_platform.logging import get_logger
 
@@ -166,3 +167,12 @@ class EventConsumer:
             next_offsets[partition] = max(next_offsets.get(partition, 0), event.offset + 1)
         if next_offsets:
             await self._consumer.commit(next_offsets)
+
+
+async def check_kafka_reachable(bootstrap_servers: str) -> None:
+    """Raise unless a broker answers a metadata request (a readiness check)."""
+    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=2000)
+    try:
+        await client.bootstrap()
+    finally:
+        await client.close()

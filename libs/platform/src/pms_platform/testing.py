@@ -9,17 +9,32 @@ each other's rows or events. Loaded by the root ``conftest.py``.
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from fastapi import FastAPI
 
 from pms_platform.db import database_url_for
 from pms_platform.migrations import upgrade_to_head
 
 DatabaseFactory = Callable[[Path | None], Awaitable[str]]
 TopicFactory = Callable[..., Awaitable[str]]
+
+
+@asynccontextmanager
+async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to ``app`` in-process, with its start-up and shutdown run
+    (so pools are opened and closed as in production). Errors become 500 answers."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
+        yield client
 
 
 def _required_environment(name: str) -> str:

@@ -1,10 +1,13 @@
 """Builds the patients service's app from its settings."""
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from pms_patients.settings import PatientsSettings
 from pms_platform.db import Database
 from pms_platform.http_app import create_service_app
+from pms_platform.kafka import check_kafka_reachable
 
 
 def create_app(settings: PatientsSettings) -> FastAPI:
@@ -13,4 +16,5 @@ def create_app(settings: PatientsSettings) -> FastAPI:
         title="PMS patients service",
         description="Patient records, their audit trail and their events.",
         database=Database.from_settings(settings),
+        readiness={"kafka": partial(check_kafka_reachable, settings.kafka_bootstrap_servers)},
     )
