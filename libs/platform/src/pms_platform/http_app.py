@@ -12,6 +12,7 @@ from pms_platform.errors import install_problem_handlers
 from pms_platform.health import ReadinessCheck, health_router
 from pms_platform.metrics import HttpMetrics, MetricsMiddleware, metrics_router
 from pms_platform.request_context import RequestContextMiddleware
+from pms_platform.security import TokenVerifier
 from pms_platform.settings import ServiceSettings
 
 ServiceLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -26,12 +27,15 @@ def create_service_app(
     database: Database | None = None,
     readiness: Mapping[str, ReadinessCheck] | None = None,
     lifespan: ServiceLifespan | None = None,
+    token_verifier: TokenVerifier | None = None,
 ) -> FastAPI:
     """Build a service's app.
 
     ``database``, when given, is stored on ``app.state`` for the request session,
-    checked by ``/health/ready`` and disposed at shutdown. ``lifespan`` wraps the
-    service's own start-up and shutdown work (consumers, relays, gRPC servers).
+    checked by ``/health/ready`` and disposed at shutdown. ``token_verifier`` backs the
+    ``CurrentPrincipal`` and ``require_roles`` dependencies and is closed at shutdown.
+    ``lifespan`` wraps the service's own start-up and shutdown work (consumers, relays,
+    gRPC servers).
     """
     checks: dict[str, ReadinessCheck] = dict(readiness or {})
     if database is not None:
@@ -48,6 +52,8 @@ def create_service_app(
         finally:
             if database is not None:
                 await database.dispose()
+            if token_verifier is not None:
+                await token_verifier.close()
 
     app = FastAPI(
         title=title,
@@ -57,6 +63,7 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.token_verifier = token_verifier
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
     install_problem_handlers(app)

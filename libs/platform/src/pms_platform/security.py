@@ -1,0 +1,267 @@
+"""Access tokens verified locally, from the auth service's published keys (JWKS).
+
+No request needs a round trip to auth: the keys are fetched once, cached, and fetched
+again only when a token names a key id we have not seen (rate limited, so a flood of
+forged key ids cannot turn into a flood of requests to auth). The algorithm is pinned
+by the verifier, never taken from the token, which closes ``alg=none`` and the
+HS256-with-the-public-key confusion.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Protocol
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from pms_platform.errors import ForbiddenError, UnauthorizedError
+from pms_platform.logging import get_logger
+from pms_platform.settings import ServiceSettings
+
+TOKEN_ISSUER = "pms-auth"
+TOKEN_AUDIENCE = "pms"
+TOKEN_ALGORITHM = "EdDSA"
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "email", "role", "iat", "exp", "jti")
+_log = get_logger("pms.security")
+
+
+class Role(StrEnum):
+    ADMIN = "ADMIN"
+    CLINICIAN = "CLINICIAN"
+    ANALYST = "ANALYST"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as stated by a verified access token."""
+
+    user_id: str
+    email: str
+    role: Role
+    token_id: str
+    expires_at: datetime
+
+
+class InvalidTokenError(Exception):
+    """The token cannot be trusted; the message says why (for logs, not for clients)."""
+
+
+class JwksSource(Protocol):
+    async def key_for(self, kid: str) -> jwt.PyJWK: ...
+
+    async def close(self) -> None: ...
+
+
+def keys_by_kid(jwks: Mapping[str, Any]) -> dict[str, jwt.PyJWK]:
+    """Parse a JWKS document, skipping entries without a ``kid`` or of unknown type."""
+    keys: dict[str, jwt.PyJWK] = {}
+    for entry in jwks.get("keys", []):
+        kid = entry.get("kid") if isinstance(entry, Mapping) else None
+        if not isinstance(kid, str):
+            continue
+        try:
+            keys[kid] = jwt.PyJWK.from_dict(dict(entry))
+        except jwt.PyJWTError:
+            continue
+    return keys
+
+
+class StaticJwksSource:
+    """Keys known in-process: auth verifying its own tokens, and tests."""
+
+    def __init__(self, jwks: Mapping[str, Any] | Callable[[], Mapping[str, Any]]) -> None:
+        self._jwks = jwks
+
+    async def key_for(self, kid: str) -> jwt.PyJWK:
+        document = self._jwks() if callable(self._jwks) else self._jwks
+        key = keys_by_kid(document).get(kid)
+        if key is None:
+            raise InvalidTokenError("unknown signing key")
+        return key
+
+    async def close(self) -> None:
+        return None
+
+
+class HttpJwksSource:
+    """Auth's JWKS over HTTP, cached; refetched on an unknown ``kid`` at most once per
+    ``min_refetch_interval_seconds`` (once per second while auth has not answered yet)."""
+
+    RETRY_AFTER_FAILURE_SECONDS = 1.0
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_refetch_interval_seconds: float = 30.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._url = url
+        self._interval = min_refetch_interval_seconds
+        self._client = client or httpx.AsyncClient(timeout=2.0)
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._next_fetch_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def key_for(self, kid: str) -> jwt.PyJWK:
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        async with self._lock:
+            key = self._keys.get(kid)  # another request may have fetched meanwhile
+            if key is None and time.monotonic() >= self._next_fetch_at:
+                await self._fetch()
+                key = self._keys.get(kid)
+        if key is None:
+            raise InvalidTokenError("unknown signing key")
+        return key
+
+    async def _fetch(self) -> None:
+        try:
+            response = await self._client.get(self._url)
+            response.raise_for_status()
+            keys = keys_by_kid(response.json())
+        except (httpx.HTTPError, ValueError) as error:
+            self._next_fetch_at = time.monotonic() + self.RETRY_AFTER_FAILURE_SECONDS
+            _log.warning("jwks fetch failed", url=self._url, error=type(error).__name__)
+            return
+        self._next_fetch_at = time.monotonic() + self._interval
+        self._keys = keys
+        _log.info("jwks fetched", url=self._url, key_ids=sorted(keys))
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class TokenSettings(ServiceSettings):
+    """Settings of a service that checks access tokens (mixed into its settings class)."""
+
+    auth_jwks_url: str = "http://127.0.0.1:4005/.well-known/jwks.json"
+    token_issuer: str = TOKEN_ISSUER
+    token_audience: str = TOKEN_AUDIENCE
+
+
+class TokenVerifier:
+    """Checks signature, algorithm, key id, issuer, audience, expiry and required claims.
+
+    Verified tokens are remembered until they expire (bounded), so a client sending the
+    same token again costs a dictionary look-up instead of a signature check.
+    """
+
+    def __init__(
+        self,
+        keys: JwksSource,
+        *,
+        issuer: str = TOKEN_ISSUER,
+        audience: str = TOKEN_AUDIENCE,
+        algorithm: str = TOKEN_ALGORITHM,
+        leeway_seconds: int = 10,
+        cache_size: int = 10_000,
+    ) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+        self._algorithm = algorithm
+        self._leeway = leeway_seconds
+        self._cache_size = cache_size
+        self._verified: dict[str, Principal] = {}
+
+    @classmethod
+    def from_settings(cls, settings: TokenSettings) -> "TokenVerifier":
+        return cls(
+            HttpJwksSource(settings.auth_jwks_url),
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+        )
+
+    async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None and cached.expires_at.timestamp() + self._leeway > time.time():
+            return cached
+        principal = await self._verify_signature_and_claims(token)
+        if len(self._verified) >= self._cache_size:
+            self._verified.clear()
+        self._verified[token] = principal
+        return principal
+
+    async def _verify_signature_and_claims(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise InvalidTokenError(f"malformed token: {error}") from None
+        if header.get("alg") != self._algorithm:
+            raise InvalidTokenError("unexpected signing algorithm")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise InvalidTokenError("token names no key id")
+        key = await self._keys.key_for(kid)
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+            role = Role(claims["role"])
+        except (jwt.PyJWTError, ValueError) as error:
+            raise InvalidTokenError(f"token refused: {error}") from None
+        return Principal(
+            user_id=str(claims["sub"]),
+            email=str(claims["email"]),
+            role=role,
+            token_id=str(claims["jti"]),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
+        )
+
+    async def close(self) -> None:
+        await self._keys.close()
+
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/login")
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer ...`` header, if there is one."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The verified caller; 401 with ``WWW-Authenticate: Bearer`` otherwise."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    if credentials is None:
+        raise UnauthorizedError()
+    try:
+        return await verifier.verify(credentials.credentials)
+    except InvalidTokenError as error:
+        _log.info("token refused", reason=str(error))
+        raise UnauthorizedError("The bearer token is not valid") from None
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that lets only callers with one of ``roles`` through (403 otherwise)."""
+    allowed = frozenset(roles)
+
+    async def principal_with_role(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise ForbiddenError("This action needs the role " + " or ".join(sorted(allowed)))
+        return principal
+
+    return principal_with_role
