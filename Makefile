@@ -6,7 +6,7 @@ UV := python3 -m uv
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help up down status test lint unit integration proto sync ensure-uv
+.PHONY: help up down status test lint unit integration e2e proto sync ensure-uv
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -14,13 +14,14 @@ help: ## List the verbs
 up: sync ## Install what is needed, start PostgreSQL, Kafka and all services (Ctrl-C stops all)
 	$(UV) run pms up
 
-down: ## Stop the local PostgreSQL and Kafka if `pms infra up` left them running
+down: ## Stop a running `make up`, and the PostgreSQL and Kafka that `pms infra up` left running
+	$(UV) run pms down
 	$(UV) run pms infra down
 
-status: ## Show the local infrastructure
-	$(UV) run pms infra status
+status: ## Each service's readiness and each dependency's state
+	$(UV) run pms status
 
-test: sync lint unit integration ## Lint, type-check, unit tests, then integration tests on real PostgreSQL and Kafka
+test: sync lint unit integration ## Lint, type-check, unit, integration and end-to-end tests (real PostgreSQL and Kafka)
 
 lint: sync ## ruff, mypy --strict, import contracts, generated code up to date
 	$(UV) run ruff check .
@@ -30,10 +31,13 @@ lint: sync ## ruff, mypy --strict, import contracts, generated code up to date
 	$(UV) run pms proto --check
 
 unit: sync ## Unit tests (no servers needed)
-	$(UV) run pytest -m "not integration"
+	$(UV) run pytest -m "not integration and not e2e"
 
-integration: sync ## Integration tests; starts and stops PostgreSQL and Kafka unless already running
-	$(UV) run pms infra run -- pytest -m integration
+integration: sync ## Integration, then end-to-end tests; starts and stops PostgreSQL and Kafka unless running
+	$(UV) run pms infra run -- pytest -m "integration or e2e"
+
+e2e: sync ## Only the end-to-end suite (the whole platform through the gateway)
+	$(UV) run pms infra run -- pytest -m e2e
 
 proto: sync ## Regenerate libs/contracts from proto/
 	$(UV) run pms proto

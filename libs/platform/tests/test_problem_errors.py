@@ -27,7 +27,7 @@ async def test_a_body_that_is_not_json_is_400_not_500(example_client: httpx.Asyn
 async def test_bad_path_and_query_parameters_are_400(example_client: httpx.AsyncClient) -> None:
     response = await example_client.get("/notes/abc", params={"verbose": "perhaps"})
     assert response.status_code == 400
-    assert set(response.json()["errors"]) == {"note_id", "verbose"}
+    assert set(response.json()["errors"]) == {"noteId", "verbose"}
 
 
 async def test_domain_errors_carry_their_own_status(example_client: httpx.AsyncClient) -> None:

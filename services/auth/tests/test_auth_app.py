@@ -1,4 +1,5 @@
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,8 +11,12 @@ from pms_platform.testing import DatabaseFactory, app_client
 
 
 @pytest.fixture
-async def unmigrated_client() -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its default settings and no database behind it."""
+async def unmigrated_client(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with no database behind it (and its development key in a scratch folder)."""
+    monkeypatch.setenv("PMS_AUTH_DATABASE_URL", "postgresql+asyncpg://pms:pms@127.0.0.1:1/none")
+    monkeypatch.setenv("PMS_AUTH_DEVELOPMENT_KEY_DIR", str(tmp_path))
     async with app_client(create_app(AuthSettings())) as client:
         yield client
 
@@ -33,9 +38,10 @@ def test_auth_defaults_to_its_own_port_and_database() -> None:
 
 @pytest.mark.integration
 async def test_auth_is_ready_on_its_migrated_database(
-    database_factory: DatabaseFactory, monkeypatch: pytest.MonkeyPatch
+    database_factory: DatabaseFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PMS_AUTH_DATABASE_URL", await database_factory(MIGRATIONS_DIR))
+    monkeypatch.setenv("PMS_AUTH_DEVELOPMENT_KEY_DIR", str(tmp_path))
     async with app_client(create_app(AuthSettings())) as client:
         response = await client.get("/health/ready")
     assert response.status_code == 200

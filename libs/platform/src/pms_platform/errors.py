@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pms_platform.logging import get_logger
@@ -119,12 +120,14 @@ def field_errors(validation_errors: Sequence[Any]) -> dict[str, str]:
     """Map pydantic error locations to ``field -> message`` (first message wins per field).
 
     ``("body", "dateOfBirth")`` becomes ``dateOfBirth``; nested fields are dotted; a body
-    that is not an object at all is reported under ``body``.
+    that is not an object at all is reported under ``body``. Keys are camelCase, the
+    JSON names of every API here, also when pydantic reports a Python attribute name
+    (it does so for a missing field that has a default).
     """
     messages: dict[str, str] = {}
     for error in validation_errors:
         location = [
-            str(part)
+            to_camel(str(part))
             for part in error.get("loc", ())
             if part not in ("body", "query", "path", "header")
         ]

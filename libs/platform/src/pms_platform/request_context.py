@@ -8,6 +8,8 @@ and read by outgoing calls (HTTP, gRPC metadata, Kafka headers) through
 import re
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 import structlog
@@ -17,12 +19,19 @@ from pms_platform.logging import get_logger
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+_TRACEPARENT = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+_traceparent: ContextVar[str | None] = ContextVar("traceparent", default=None)
 _log = get_logger("pms.access")
 
 
 def current_request_id() -> str | None:
     return _request_id.get()
+
+
+def current_traceparent() -> str | None:
+    """The W3C ``traceparent`` the caller sent, when valid (carried on into events)."""
+    return _traceparent.get()
 
 
 def sanitize_request_id(candidate: str | None) -> str:
@@ -44,9 +53,12 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent = dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode())
+        headers = dict(scope["headers"])
+        sent = headers.get(REQUEST_ID_HEADER.lower().encode())
         request_id = sanitize_request_id(sent.decode("latin-1") if sent else None)
         token = _request_id.set(request_id)
+        trace = headers.get(b"traceparent", b"").decode("latin-1")
+        trace_token = _traceparent.set(trace if _TRACEPARENT.fullmatch(trace) else None)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
@@ -74,3 +86,18 @@ class RequestContextMiddleware:
                 )
             structlog.contextvars.unbind_contextvars("request_id")
             _request_id.reset(token)
+            _traceparent.reset(trace_token)
+
+
+@contextmanager
+def bound_request_id(candidate: str | None) -> Iterator[str]:
+    """Work outside an HTTP request (a gRPC call, a consumed event) under ``candidate``
+    as its request id (a new one when it is missing or not sane): in every log line and
+    in :func:`current_request_id`, so events it publishes carry it on."""
+    request_id = sanitize_request_id(candidate)
+    token = _request_id.set(request_id)
+    try:
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            yield request_id
+    finally:
+        _request_id.reset(token)

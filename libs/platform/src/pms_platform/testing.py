@@ -6,8 +6,11 @@ freshly migrated database and its own topics, dropped afterwards, so tests never
 each other's rows or events. Loaded by the root ``conftest.py``.
 """
 
+import asyncio
 import json
 import os
+import socket
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -71,35 +74,45 @@ def kafka_bootstrap_servers() -> str:
     return _required_environment("PMS_KAFKA_BOOTSTRAP_SERVERS")
 
 
+async def create_database(postgres_url: str, migrations_dir: Path | None = None) -> str:
+    """A new empty database (migrated when ``migrations_dir`` is given); its asyncpg URL."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    connection = await asyncpg.connect(database_url_for(postgres_url, "postgres", "postgresql"))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    url = database_url_for(postgres_url, name)
+    if migrations_dir is not None:
+        await upgrade_to_head(migrations_dir, url)
+    return url
+
+
+async def drop_databases(postgres_url: str, urls: list[str]) -> None:
+    connection = await asyncpg.connect(database_url_for(postgres_url, "postgres", "postgresql"))
+    try:
+        for url in urls:
+            name = url.rsplit("/", 1)[-1]
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
 @pytest.fixture
 async def database_factory(postgres_url: str) -> AsyncIterator[DatabaseFactory]:
     """Create empty databases, migrated with the given service's migrations (or not).
 
     Returns the SQLAlchemy asyncpg URL; every database is dropped after the test.
     """
-    admin_dsn = database_url_for(postgres_url, "postgres", driver="postgresql")
     created: list[str] = []
 
     async def create(migrations_dir: Path | None = None) -> str:
-        name = f"test_{uuid.uuid4().hex[:16]}"
-        connection = await asyncpg.connect(admin_dsn)
-        try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-        created.append(name)
-        url = database_url_for(postgres_url, name)
-        if migrations_dir is not None:
-            await upgrade_to_head(migrations_dir, url)
+        url = await create_database(postgres_url, migrations_dir)
+        created.append(url)
         return url
 
     yield create
-    connection = await asyncpg.connect(admin_dsn)
-    try:
-        for name in created:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    await drop_databases(postgres_url, created)
 
 
 @pytest.fixture
@@ -183,3 +196,51 @@ class TokenMinter:
 @pytest.fixture
 def token_minter() -> TokenMinter:
     return TokenMinter()
+
+
+def free_port() -> int:
+    """A TCP port that nothing listens on right now (for servers started by a test)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class ServiceProcess:
+    """A service run the way users run it (``python -m pms_<name> serve``) as a child
+    process, which a test can stop and start again to play an outage."""
+
+    def __init__(self, module: str, http_port: int, env: dict[str, str]) -> None:
+        self.module = module
+        self.http_port = http_port
+        self.env = {**os.environ, **env}
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self, ready_path: str = "/health/live") -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            self.module,
+            "serve",
+            env=self.env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{self.http_port}{ready_path}"
+        async with httpx.AsyncClient(timeout=1.0) as client, asyncio.timeout(30):
+            while True:
+                if self.process.returncode is not None:
+                    raise RuntimeError(f"{self.module} exited with {self.process.returncode}")
+                try:
+                    if (await client.get(url)).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+
+    async def stop(self) -> None:
+        """SIGTERM, as an orchestrator would, and wait for the graceful exit."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            await self.process.wait()
+        self.process = None

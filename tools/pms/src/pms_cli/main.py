@@ -1,22 +1,62 @@
 """``pms``: the local launcher of the patient management platform."""
 
 import asyncio
+import os
+import signal
 
 import typer
 from rich.console import Console
 
 from pms_cli import protogen
 from pms_cli.infra.commands import infra_app
+from pms_cli.infra.paths import state_dir
+from pms_cli.logs import show_log
+from pms_cli.platform import UP_PID_FILE
+from pms_cli.services import SERVICES
+from pms_cli.status import show_status
 from pms_cli.up import run_platform
 
 app = typer.Typer(help="Run the patient management platform on this machine.", no_args_is_help=True)
 app.add_typer(infra_app, name="infra")
+SERVICE_NAMES = [spec.name for spec in SERVICES]
 
 
 @app.command()
 def up() -> None:
     """Start PostgreSQL, Kafka and the five services; Ctrl-C stops everything."""
     raise typer.Exit(asyncio.run(run_platform(Console(stderr=True))))
+
+
+@app.command()
+def down() -> None:
+    """Stop a running `pms up` (as Ctrl-C would) and the infrastructure it started."""
+    pid_file = state_dir() / UP_PID_FILE
+    if pid_file.exists():
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+            Console(stderr=True).print("Asked `pms up` to stop everything.")
+        except (ProcessLookupError, ValueError):
+            pid_file.unlink(missing_ok=True)
+    else:
+        Console(stderr=True).print("No `pms up` is running.")
+
+
+@app.command()
+def status() -> None:
+    """Each service's readiness and each dependency's state."""
+    asyncio.run(show_status(Console()))
+
+
+@app.command()
+def logs(
+    name: str = typer.Argument(..., help="One of: " + ", ".join(SERVICE_NAMES)),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines."),
+    lines: int = typer.Option(50, "--lines", "-n", help="How many past lines to show."),
+) -> None:
+    """Show one service's log."""
+    if name not in SERVICE_NAMES:
+        raise typer.BadParameter(f"unknown service {name!r}; one of {', '.join(SERVICE_NAMES)}")
+    show_log(Console(), state_dir() / "logs" / f"{name}.log", follow, lines)
 
 
 @app.command()

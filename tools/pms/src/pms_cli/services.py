@@ -6,6 +6,7 @@ works under ``pms up`` works in Compose and Kubernetes.
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from pms_platform.db import database_url_for
 
@@ -16,6 +17,7 @@ class ServiceSpec:
     http_port: int
     database: str | None
     uses_kafka: bool
+    keeps_signing_keys: bool = False
 
     @property
     def module(self) -> str:
@@ -32,9 +34,13 @@ class ServiceSpec:
     def command(self, action: str = "serve") -> list[str]:
         return [sys.executable, "-m", self.module, action]
 
-    def environment(self, postgres_url: str, kafka_bootstrap_servers: str) -> dict[str, str]:
+    def environment(
+        self, postgres_url: str, kafka_bootstrap_servers: str, state_dir: Path
+    ) -> dict[str, str]:
         """The settings that point this service at the running infrastructure."""
         env = {f"{self.env_prefix}HTTP_PORT": str(self.http_port)}
+        if self.keeps_signing_keys:
+            env[f"{self.env_prefix}DEVELOPMENT_KEY_DIR"] = str(state_dir / "auth-keys")
         if self.database is not None:
             env[f"{self.env_prefix}DATABASE_URL"] = database_url_for(postgres_url, self.database)
         if self.uses_kafka:
@@ -44,7 +50,7 @@ class ServiceSpec:
 
 # Ports and databases from SYSTEM.md. The gateway comes last: it fronts the others.
 SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("auth", 4005, "pms_auth", uses_kafka=False),
+    ServiceSpec("auth", 4005, "pms_auth", uses_kafka=False, keeps_signing_keys=True),
     ServiceSpec("billing", 4001, "pms_billing", uses_kafka=True),
     ServiceSpec("patients", 4000, "pms_patients", uses_kafka=True),
     ServiceSpec("analytics", 4002, "pms_analytics", uses_kafka=True),

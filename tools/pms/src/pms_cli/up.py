@@ -1,4 +1,5 @@
-"""``pms up``: infrastructure, migrations, the five services, a table of URLs; Ctrl-C stops all."""
+"""``pms up``: infrastructure, migrations, the five services, a table of URLs and demo
+users; Ctrl-C (or ``pms down``) stops everything."""
 
 import asyncio
 import signal
@@ -6,28 +7,38 @@ import signal
 from rich.console import Console
 from rich.table import Table
 
-from pms_cli.infra.manager import ensure_infra, stop_infra
-from pms_cli.infra.paths import state_dir
-from pms_cli.service_processes import (
-    RunningService,
-    ServiceStartError,
-    run_to_completion,
-    start_service,
-    stop_services,
-    wait_until_ready,
-)
-from pms_cli.services import SERVICES
+from pms_cli.platform import Platform
+from pms_cli.service_processes import RunningService, ServiceStartError
 
-READY_TIMEOUT_SECONDS = 60.0
+GATEWAY = "http://127.0.0.1:4004"
+# Seeded by the auth service in development mode (see its settings); shown, not imported.
+DEMO_USERS = (
+    ("testuser@test.com", "password123", "ADMIN"),
+    ("clinician@test.com", "password123", "CLINICIAN"),
+    ("analyst@test.com", "password123", "ANALYST"),
+)
 
 
 def _urls_table(services: list[RunningService]) -> Table:
     table = Table(title="Patient management platform is up", title_style="bold green")
     table.add_column("service")
     table.add_column("URL")
-    table.add_column("API docs")
+    table.add_column("OpenAPI")
     for service in services:
         table.add_row(service.spec.name, service.spec.base_url, f"{service.spec.base_url}/docs")
+    table.add_row(
+        "[bold]everything[/bold]", f"[bold]{GATEWAY}[/bold]", f"[bold]{GATEWAY}/docs[/bold]"
+    )
+    return table
+
+
+def _users_table() -> Table:
+    table = Table(title="Demo users (development only)")
+    table.add_column("email")
+    table.add_column("password")
+    table.add_column("role")
+    for row in DEMO_USERS:
+        table.add_row(*row)
     return table
 
 
@@ -51,37 +62,19 @@ async def _wait_for_stop_signal_or_exit(services: list[RunningService]) -> str:
 
 async def run_platform(console: Console) -> int:
     """Start everything, wait for Ctrl-C (or a service dying), then stop everything."""
-    endpoints = await ensure_infra(console)
-    services: list[RunningService] = []
+    platform = Platform(console)
     try:
-        environments = {
-            spec.name: spec.environment(endpoints.postgres_url, endpoints.kafka_bootstrap_servers)
-            for spec in SERVICES
-        }
-        console.print("[bold]Migrating databases...[/bold]")
-        await asyncio.gather(
-            *(
-                run_to_completion(spec, "migrate", environments[spec.name])
-                for spec in SERVICES
-                if spec.database is not None
-            )
-        )
-        console.print("[bold]Starting services...[/bold]")
-        log_dir = state_dir() / "logs"
-        for index, spec in enumerate(SERVICES):
-            services.append(
-                await start_service(spec, environments[spec.name], console, log_dir, index)
-            )
-        await wait_until_ready(services, READY_TIMEOUT_SECONDS)
-        console.print(_urls_table(services))
-        console.print("Logs of every service follow; per service in .pms/logs/. Ctrl-C stops all.")
-        reason = await _wait_for_stop_signal_or_exit(services)
+        with console.status("Starting PostgreSQL, Kafka and the services..."):
+            await platform.start()
+        console.print(_urls_table(platform.services))
+        console.print(_users_table())
+        console.print("Logs follow (also in .pms/logs/<service>.log). Ctrl-C stops everything.")
+        reason = await _wait_for_stop_signal_or_exit(platform.services)
         console.print(f"[bold]Stopping ({reason})...[/bold]")
         return 0 if reason == "stop requested" else 1
     except ServiceStartError as error:
         console.print(f"[bold red]Could not start the platform:[/bold red] {error}")
         return 1
     finally:
-        await stop_services(services)
-        await stop_infra(endpoints, console)
+        await platform.stop()
         console.print("[bold]Everything stopped.[/bold]")

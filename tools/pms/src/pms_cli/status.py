@@ -1,0 +1,39 @@
+"""``pms status``: each service's readiness and each dependency's state, at a glance."""
+
+import asyncio
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from pms_cli.infra.status import infra_status
+from pms_cli.services import SERVICES, ServiceSpec
+
+
+async def _readiness(client: httpx.AsyncClient, spec: ServiceSpec) -> tuple[str, str]:
+    try:
+        response = await client.get(f"{spec.base_url}/health/ready")
+    except httpx.TransportError:
+        return "[red]not running[/red]", ""
+    components = response.json().get("components", {})
+    detail = ", ".join(f"{name} {state}" for name, state in components.items())
+    if response.status_code == 200:
+        return "[green]ready[/green]", detail
+    return "[yellow]not ready[/yellow]", detail
+
+
+async def show_status(console: Console) -> None:
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        results = await asyncio.gather(*(_readiness(client, spec) for spec in SERVICES))
+    table = Table(title="Services")
+    for column in ("service", "URL", "state", "components"):
+        table.add_column(column)
+    for spec, (state, detail) in zip(SERVICES, results, strict=True):
+        table.add_row(spec.name, spec.base_url, state, detail)
+    console.print(table)
+    infra = Table(title="Dependencies")
+    for column in ("component", "state", "address"):
+        infra.add_column(column)
+    for component in await infra_status():
+        infra.add_row(component.component.value, component.condition, component.address)
+    console.print(infra)
