@@ -3,17 +3,20 @@ request ids, access log, problem+json errors, health, metrics and the OpenAPI do
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
-from pms_platform.db import Database
 from pms_platform.errors import install_problem_handlers
 from pms_platform.health import ReadinessCheck, health_router
 from pms_platform.metrics import HttpMetrics, MetricsMiddleware, metrics_router
 from pms_platform.request_context import RequestContextMiddleware
 from pms_platform.security import TokenVerifier
 from pms_platform.settings import ServiceSettings
+
+if TYPE_CHECKING:  # a service without a database (the gateway) need not load SQLAlchemy
+    from pms_platform.db import Database
 
 ServiceLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -24,7 +27,7 @@ def create_service_app(
     title: str,
     description: str,
     routers: Sequence[APIRouter] = (),
-    database: Database | None = None,
+    database: "Database | None" = None,
     readiness: Mapping[str, ReadinessCheck] | None = None,
     lifespan: ServiceLifespan | None = None,
     token_verifier: TokenVerifier | None = None,

@@ -1,0 +1,342 @@
+"""The reverse proxy: pure ASGI on the hot path, one row of the route table per request.
+
+A request goes through: path sanity, token and role (``/api/**``), rate limits, body
+framing and size, then the upstream call through its circuit breaker (retrying
+idempotent requests that never left), and the answer streamed back unchanged apart from
+hop-by-hop headers.
+"""
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from urllib.parse import quote
+
+import aiohttp
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from yarl import URL
+
+from pms_gateway.access import Refusal, authorise
+from pms_gateway.body import ClientDisconnected, RequestBody, RequestBodyTooLarge
+from pms_gateway.exchange import Exchange
+from pms_gateway.headers import request_headers_for_upstream, response_headers_for_client
+from pms_gateway.metrics import GatewayMetrics
+from pms_gateway.rate_limit import RateLimiter, RateLimits, retry_after_header
+from pms_gateway.routes import RouteRule, is_internal
+from pms_gateway.settings import GatewaySettings
+from pms_gateway.upstreams import Upstream, UpstreamPool, classify_failure, is_connection_failure
+from pms_platform.logging import get_logger
+from pms_platform.request_context import current_request_id, sanitize_request_id
+from pms_platform.security import Principal, TokenVerifier
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_BACKOFF_SECONDS = 0.05
+# Answers up to this size are read whole and sent in one piece; larger ones stream.
+SMALL_BODY_BYTES = 64 * 1024
+_log = get_logger("pms.gateway.proxy")
+
+
+class ProxyRoute:
+    """One row of the table, ready to serve. Its ``path`` is the row's pattern: the
+    metrics middleware labels proxied requests by it (``/api/patients/**``), never by
+    the raw path."""
+
+    def __init__(self, rule: RouteRule, settings: GatewaySettings, metrics: GatewayMetrics):
+        self.rule = rule
+        self.path = rule.pattern
+        self.timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=rule.connect_timeout_seconds or settings.upstream_connect_timeout_seconds,
+            sock_read=settings.route_response_timeouts.get(rule.pattern)
+            or rule.response_timeout_seconds
+            or settings.upstream_response_timeout_seconds,
+        )
+        self.latency = metrics.upstream_latency.labels(rule.upstream, rule.pattern)
+
+
+class GatewayProxy:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        upstreams: UpstreamPool,
+        verifier: TokenVerifier,
+        limits: RateLimits,
+        metrics: GatewayMetrics,
+    ) -> None:
+        self._settings = settings
+        self._upstreams = upstreams
+        self._verifier = verifier
+        self._limits = limits
+        self._metrics = metrics
+
+    async def handle(self, route: ProxyRoute, exchange: Exchange) -> None:
+        rule = route.rule
+        path: str = exchange.scope["path"]
+        if has_dot_segment(path):
+            await exchange.problem(400, "The path is not valid")
+            return
+        if is_internal(rule.rewrite(path)):
+            await exchange.problem(404, "Not Found")
+            return
+        structlog.contextvars.bind_contextvars(route=rule.pattern, upstream=rule.upstream)
+        principal: Principal | None = None
+        if rule.roles is not None:
+            verdict = await authorise(rule, exchange.headers, self._verifier)
+            if isinstance(verdict, Refusal):
+                challenge = verdict.www_authenticate
+                await exchange.problem(
+                    verdict.status,
+                    verdict.detail,
+                    headers={"WWW-Authenticate": challenge} if challenge else None,
+                )
+                return
+            principal = verdict
+            structlog.contextvars.bind_contextvars(user_id=principal.user_id)
+            if await self._limited(exchange, "api_per_user", principal.user_id):
+                return
+        body = RequestBody.from_headers(
+            exchange.receive, exchange.headers, self._settings.max_body_bytes
+        )
+        if body is not None and body.declared_too_large:
+            await self._too_large(exchange)
+            return
+        payload: bytes | None = None
+        if rule.login:
+            if await self._limited(exchange, "login_per_address", exchange.client_host):
+                return
+            try:
+                payload = await body.read() if body is not None else b""
+            except RequestBodyTooLarge:
+                await self._too_large(exchange)
+                return
+            except ClientDisconnected:
+                await exchange.note_client_gone()
+                return
+            email = login_email(payload)
+            if email and await self._limited(exchange, "login_per_email", email):
+                return
+            body = None
+        await self._forward(route, exchange, principal, body, payload)
+
+    async def _forward(
+        self,
+        route: ProxyRoute,
+        exchange: Exchange,
+        principal: Principal | None,
+        body: RequestBody | None,
+        payload: bytes | None,
+    ) -> None:
+        upstream = self._upstreams[route.rule.upstream]
+        breaker = upstream.breaker
+        if not breaker.try_acquire():
+            self._metrics.upstream_failures.labels(upstream.name, "circuit_open").inc()
+            await exchange.problem(
+                503,
+                f"The {upstream.name} service is failing; requests to it are paused",
+                slug="circuit-open",
+                headers={"Retry-After": retry_after_header(breaker.retry_after_seconds())},
+            )
+            return
+        headers = request_headers_for_upstream(
+            exchange.headers,
+            client_host=exchange.client_host,
+            scheme=exchange.scope.get("scheme", "http"),
+            request_id=current_request_id() or sanitize_request_id(None),
+            principal=principal,
+        )
+        url = upstream_url(route.rule, upstream, exchange.scope)
+        method = exchange.method
+        attempts = 1 + self._settings.upstream_retries if method in IDEMPOTENT_METHODS else 1
+        started = time.perf_counter()
+        response: aiohttp.ClientResponse | None = None
+        try:
+            for attempt in range(attempts):
+                data: AsyncIterator[bytes] | bytes | None = (
+                    body.stream() if body is not None else payload
+                )
+                try:
+                    response = await upstream.session.request(
+                        method,
+                        url,
+                        headers=headers,
+                        data=data,
+                        timeout=route.timeout,
+                        allow_redirects=False,
+                    )
+                    break
+                except (TimeoutError, aiohttp.ClientError) as error:
+                    never_sent = is_connection_failure(error) and (body is None or not body.started)
+                    if never_sent and attempt + 1 < attempts:
+                        self._metrics.upstream_retries.labels(upstream.name).inc()
+                        await asyncio.sleep(RETRY_BACKOFF_SECONDS * 2**attempt)
+                        continue
+                    await self._failed(upstream, exchange, body, error)
+                    return
+        except BaseException:
+            breaker.release()  # cancelled, or a bug: it says nothing about the upstream
+            raise
+        assert response is not None
+        breaker.record_success()
+        route.latency.observe(time.perf_counter() - started)
+        await self._relay(upstream, exchange, response, body)
+
+    async def _failed(
+        self,
+        upstream: Upstream,
+        exchange: Exchange,
+        body: RequestBody | None,
+        error: BaseException,
+    ) -> None:
+        """Answer a request that got no response; the breaker hears of real failures only."""
+        if body is not None and body.too_large:
+            upstream.breaker.release()
+            await self._too_large(exchange)
+            return
+        if body is not None and body.client_gone:
+            upstream.breaker.release()
+            await exchange.note_client_gone()
+            return
+        upstream.breaker.record_failure()
+        failure = classify_failure(upstream.name, error)
+        self._metrics.upstream_failures.labels(upstream.name, failure.reason).inc()
+        _log.warning(
+            "upstream failed",
+            upstream=upstream.name,
+            error=type(error).__name__,
+            status=failure.status,
+        )
+        await exchange.problem(failure.status, failure.detail, slug=failure.slug)
+
+    async def _relay(
+        self,
+        upstream: Upstream,
+        exchange: Exchange,
+        response: aiohttp.ClientResponse,
+        body: RequestBody | None,
+    ) -> None:
+        """Status, headers and body as the upstream sent them (less hop-by-hop headers)."""
+        start: Message = {
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": response_headers_for_client(response.raw_headers),
+        }
+        length = response.content_length
+        if exchange.method == "HEAD" or (length is not None and length <= SMALL_BODY_BYTES):
+            try:
+                content = await response.read()
+            except (TimeoutError, aiohttp.ClientError) as error:
+                response.close()
+                failure = classify_failure(upstream.name, error)
+                self._metrics.upstream_failures.labels(upstream.name, failure.reason).inc()
+                await exchange.problem(failure.status, failure.detail, slug=failure.slug)
+                return
+            finally:
+                response.release()
+            await exchange.send(start)
+            await exchange.send({"type": "http.response.body", "body": content})
+            return
+        await exchange.send(start)
+        # Stop reading the upstream when the client goes away; only once the request
+        # body is consumed, so that the watcher and the body stream never both read.
+        watcher = (
+            asyncio.create_task(_close_when_client_leaves(exchange.receive, response))
+            if body is None or not body.started or body.complete
+            else None
+        )
+        try:
+            async for chunk in response.content.iter_any():
+                message: Message = {"type": "http.response.body", "body": chunk, "more_body": True}
+                await exchange.send(message)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            response.close()
+            if watcher is not None and watcher.done():
+                return  # the client left, and the watcher closed the upstream response
+            # The status is sent: all that is left is to end the response abnormally, so
+            # that the client sees a truncated body, never one that looks complete.
+            self._metrics.upstream_failures.labels(upstream.name, "stream").inc()
+            _log.warning(
+                "upstream body broke off", upstream=upstream.name, error=type(error).__name__
+            )
+            return
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            response.release()
+        await exchange.send({"type": "http.response.body", "body": b""})
+
+    async def _limited(self, exchange: Exchange, limit: str, key: str) -> bool:
+        """Whether ``limit`` refused the request (the 429 is then already sent)."""
+        limiter: RateLimiter | None = getattr(self._limits, limit)
+        if limiter is None:
+            return False
+        wait = await limiter.hit(key)
+        if not wait:
+            return False
+        self._metrics.rate_limited.labels(limit).inc()
+        await exchange.problem(
+            429,
+            "Too many requests; try again later",
+            slug="too-many-requests",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
+        return True
+
+    async def _too_large(self, exchange: Exchange) -> None:
+        limit = self._settings.max_body_bytes
+        await exchange.problem(413, f"The request body is larger than {limit} bytes")
+
+
+class ProxyDispatchMiddleware:
+    """The innermost middleware: a request that a row of the table matches goes straight
+    to the proxy, skipping the framework's exception middleware and router, which it
+    does not need; every other request passes on to the app's own routes."""
+
+    def __init__(self, app: ASGIApp, proxy: GatewayProxy, routes: Sequence[ProxyRoute]) -> None:
+        self.app = app
+        self._proxy = proxy
+        self._routes = tuple(routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            method, path = scope["method"], scope["path"]
+            for route in self._routes:
+                if route.rule.matches(method, path):
+                    scope["route"] = route
+                    await self._proxy.handle(route, Exchange(scope, receive, send))
+                    return
+        await self.app(scope, receive, send)
+
+
+def has_dot_segment(path: str) -> bool:
+    """``/api/patients/../../x`` must not reach an upstream that would normalise it."""
+    return "/." in path and any(part in {".", ".."} for part in path.split("/"))
+
+
+def upstream_url(rule: RouteRule, upstream: Upstream, scope: Scope) -> URL:
+    """The upstream URL, keeping the client's own percent-encoding of the path."""
+    raw_path: bytes | None = scope.get("raw_path")
+    raw = raw_path.decode("latin-1") if raw_path else ""
+    if not raw.startswith(rule.prefix):
+        raw = quote(scope["path"], safe="/:@!$&'()*+,;=-._~")
+    target = upstream.base_url + rule.rewrite(raw)
+    query: bytes = scope.get("query_string", b"")
+    if query:
+        target += "?" + query.decode("latin-1")
+    return URL(target, encoded=True)
+
+
+def login_email(payload: bytes) -> str | None:
+    """The ``email`` of a login body, normalised, if it is a JSON object with one."""
+    try:
+        document = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    email = document.get("email") if isinstance(document, dict) else None
+    return email.strip().lower() if isinstance(email, str) and email.strip() else None
+
+
+async def _close_when_client_leaves(receive: Receive, response: aiohttp.ClientResponse) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    response.close()

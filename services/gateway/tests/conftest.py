@@ -1,0 +1,75 @@
+"""Fixtures: echo upstreams and a gateway in front of them, all on real sockets."""
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from pms_gateway.app import create_app
+from pms_gateway.settings import GatewaySettings
+from pms_gateway.testing import (
+    UPSTREAM_NAMES,
+    EchoUpstream,
+    GatewayFactory,
+    RunningUpstream,
+    reserve_port,
+    serve_asgi,
+)
+from pms_platform.testing import TokenMinter
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A port that refuses connections: bound (so nobody else takes it) but not listening."""
+    reserved = reserve_port()
+    try:
+        yield reserved.getsockname()[1]
+    finally:
+        reserved.close()
+
+
+@pytest.fixture(scope="session")
+async def upstream_servers() -> AsyncIterator[dict[str, RunningUpstream]]:
+    """Started once: four echo upstreams, one per service."""
+    async with AsyncExitStack() as stack:
+        running: dict[str, RunningUpstream] = {}
+        for name in UPSTREAM_NAMES:
+            app = EchoUpstream(name)
+            running[name] = RunningUpstream(app, await stack.enter_async_context(serve_asgi(app)))
+        yield running
+
+
+@pytest.fixture
+def upstreams(upstream_servers: dict[str, RunningUpstream]) -> dict[str, RunningUpstream]:
+    """The echo upstreams, with what they received and their behaviour reset."""
+    for running in upstream_servers.values():
+        running.app.reset()
+    return upstream_servers
+
+
+@pytest.fixture
+def gateway_factory(
+    token_minter: TokenMinter, upstreams: dict[str, RunningUpstream]
+) -> GatewayFactory:
+    """Start a gateway (settings overridable) in front of the echo upstreams; a client."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+        values: dict[str, Any] = {f"{name}_url": up.url for name, up in upstreams.items()}
+        values.update(environment="test", **overrides)
+        app = create_app(GatewaySettings(**values), token_verifier=token_minter.verifier())
+        async with (
+            serve_asgi(app, lifespan="on") as url,
+            httpx.AsyncClient(base_url=url, timeout=10.0) as client,
+        ):
+            yield client
+
+    return start
+
+
+@pytest.fixture
+async def gateway(gateway_factory: GatewayFactory) -> AsyncIterator[httpx.AsyncClient]:
+    async with gateway_factory() as client:
+        yield client

@@ -1,0 +1,133 @@
+"""Bodies stream both ways; a request body over the limit is a 413, counted as it arrives."""
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+
+import httpx
+
+from pms_gateway.testing import (
+    BIG_BODY_BYTES,
+    GatewayFactory,
+    RunningUpstream,
+    bearer,
+    big_body_sha256,
+    raw_exchange,
+)
+from pms_platform.testing import TokenMinter
+
+MIB = 1024 * 1024
+
+
+async def test_a_large_download_streams_through_without_being_buffered_whole(
+    gateway: httpx.AsyncClient, upstreams: dict[str, RunningUpstream], token_minter: TokenMinter
+) -> None:
+    patients = upstreams["patients"].app
+    digest = hashlib.sha256()
+    received = 0
+    async with asyncio.timeout(30):
+        request = gateway.stream("GET", "/api/patients/big", headers=bearer(token_minter.mint()))
+        async with request as response:
+            assert response.status_code == 200
+            assert response.headers["content-length"] == str(BIG_BODY_BYTES)
+            async for chunk in response.aiter_raw():
+                # The upstream holds the rest back until the client has the first bytes:
+                # a gateway that buffered the whole body would never deliver them.
+                patients.release.set()
+                digest.update(chunk)
+                received += len(chunk)
+    assert received == BIG_BODY_BYTES
+    assert digest.hexdigest() == big_body_sha256()
+
+
+async def test_a_client_leaving_mid_download_makes_the_gateway_drop_the_upstream(
+    gateway_factory: GatewayFactory,
+    upstreams: dict[str, RunningUpstream],
+    token_minter: TokenMinter,
+) -> None:
+    patients = upstreams["patients"].app
+    # Far beyond the test's bound: only the client's leaving can end the upstream call.
+    async with gateway_factory(upstream_response_timeout_seconds=600) as gw, asyncio.timeout(10):
+        request = gw.stream("GET", "/api/patients/big", headers=bearer(token_minter.mint()))
+        async with request as response:
+            assert response.status_code == 200
+            await anext(response.aiter_raw())
+        # Closing a response before its end closes the client's connection.
+        await patients.reader_left.wait()
+    assert not patients.release.is_set()
+
+
+async def test_an_upload_under_the_limit_reaches_the_upstream_whole(
+    gateway: httpx.AsyncClient, upstreams: dict[str, RunningUpstream], token_minter: TokenMinter
+) -> None:
+    body = bytes(range(256)) * (900 * 1024 // 256)
+    response = await gateway.put(
+        "/api/patients/7", headers=bearer(token_minter.mint()), content=body
+    )
+    assert response.status_code == 200
+    assert response.json()["bodySha256"] == hashlib.sha256(body).hexdigest()
+    assert upstreams["patients"].app.received[-1].header("content-length") == str(len(body))
+
+
+async def test_a_chunked_upload_under_the_limit_streams_to_the_upstream(
+    gateway: httpx.AsyncClient, upstreams: dict[str, RunningUpstream], token_minter: TokenMinter
+) -> None:
+    piece = b"x" * (64 * 1024)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(12):
+            yield piece
+
+    response = await gateway.post(
+        "/api/patients", headers=bearer(token_minter.mint()), content=chunks()
+    )
+    assert response.status_code == 200
+    assert response.json()["bodyLength"] == 12 * len(piece)
+    received = upstreams["patients"].app.received[-1]
+    assert received.header("transfer-encoding") == "chunked"
+
+
+async def test_a_declared_body_over_one_mib_is_413_before_the_upstream_sees_it(
+    gateway: httpx.AsyncClient, upstreams: dict[str, RunningUpstream], token_minter: TokenMinter
+) -> None:
+    request = (
+        "POST /api/patients HTTP/1.1\r\nHost: gateway\r\n"
+        f"Authorization: Bearer {token_minter.mint()}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {2 * MIB}\r\n\r\n"
+    ).encode()
+    response = await raw_exchange(str(gateway.base_url), request)
+    assert response.status == 413
+    assert response.header("content-type") == "application/problem+json"
+    assert not upstreams["patients"].app.received
+
+
+async def test_a_chunked_body_over_one_mib_is_413_when_the_count_passes_the_limit(
+    gateway: httpx.AsyncClient, upstreams: dict[str, RunningUpstream], token_minter: TokenMinter
+) -> None:
+    piece = b"y" * (64 * 1024)
+    chunk = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    # One chunk past the limit and no final chunk: the gateway reads all of it, so its
+    # answer is not lost to a reset over unread bytes.
+    request = (
+        "POST /api/patients HTTP/1.1\r\nHost: gateway\r\n"
+        f"Authorization: Bearer {token_minter.mint()}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode() + chunk * (MIB // len(piece) + 1)
+    async with asyncio.timeout(30):
+        response = await raw_exchange(str(gateway.base_url), request)
+    assert response.status == 413
+    assert response.header("content-type") == "application/problem+json"
+    # The upstream got a stream that broke off, never a complete oversized request.
+    assert not any(r.method == "POST" for r in upstreams["patients"].app.received)
+
+
+async def test_a_large_login_body_is_413_too(
+    gateway: httpx.AsyncClient, upstreams: dict[str, RunningUpstream]
+) -> None:
+    request = (
+        "POST /auth/login HTTP/1.1\r\nHost: gateway\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {MIB + 1}\r\n\r\n"
+    ).encode()
+    response = await raw_exchange(str(gateway.base_url), request)
+    assert response.status == 413
+    assert not upstreams["auth"].app.received
