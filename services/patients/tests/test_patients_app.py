@@ -9,9 +9,17 @@ from pms_patients.settings import PatientsSettings
 from pms_platform.testing import DatabaseFactory, app_client
 
 
+@pytest.fixture(autouse=True)
+def no_database_and_no_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests here must not reach the development database that may be running."""
+    monkeypatch.setenv("PMS_PATIENTS_DATABASE_URL", "postgresql+asyncpg://x:y@127.0.0.1:1/none")
+    monkeypatch.setenv("PMS_PATIENTS_SEED_DEMO_PATIENTS", "false")
+    monkeypatch.setenv("PMS_PATIENTS_BACKGROUND_WORKERS", "false")
+
+
 @pytest.fixture
 async def unmigrated_client() -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its default settings and no database behind it."""
+    """The app with no database behind it."""
     async with app_client(create_app(PatientsSettings())) as client:
         yield client
 
@@ -25,7 +33,8 @@ async def test_patients_is_live_and_serves_metrics_and_openapi(
     assert document["info"]["title"] == "PMS patients service"
 
 
-def test_patients_defaults_to_its_own_port_and_database() -> None:
+def test_patients_defaults_to_its_own_port_and_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PMS_PATIENTS_DATABASE_URL")
     settings = PatientsSettings()
     assert settings.http_port == 4000
     assert settings.database_url.endswith("/pms_patients")

@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#pms_contracts/billing_service.proto\"@\n\x0e\x42illingRequest\x12\x11\n\tpatientId\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\"4\n\x0f\x42illingResponse\x12\x11\n\taccountId\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t2K\n\x0e\x42illingService\x12\x39\n\x14\x43reateBillingAccount\x12\x0f.BillingRequest\x1a\x10.BillingResponseB\x0b\n\x07\x62illingP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#pms_contracts/billing_service.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"@\n\x0e\x42illingRequest\x12\x11\n\tpatientId\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\"4\n\x0f\x42illingResponse\x12\x11\n\taccountId\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\".\n\x18GetBillingAccountRequest\x12\x12\n\npatient_id\x18\x01 \x01(\t\"\xc4\x01\n\x0e\x42illingAccount\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\npatient_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tclosed_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"v\n\x14\x43reateInvoiceRequest\x12\x12\n\npatient_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\r\n\x05\x64raft\x18\x05 \x01(\x08\"\xf6\x02\n\x07Invoice\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x12\n\npatient_id\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tissued_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07paid_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tvoided_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\npayment_id\x18\x0c \x01(\t\x12\x13\n\x0bvoid_reason\x18\r \x01(\t\"P\n\x13ListInvoicesRequest\x12\x12\n\npatient_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"K\n\x14ListInvoicesResponse\x12\x1a\n\x08invoices\x18\x01 \x03(\x0b\x32\x08.Invoice\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"@\n\x11PayInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\"8\n\x12VoidInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t2\xd5\x02\n\x0e\x42illingService\x12\x39\n\x14\x43reateBillingAccount\x12\x0f.BillingRequest\x1a\x10.BillingResponse\x12?\n\x11GetBillingAccount\x12\x19.GetBillingAccountRequest\x1a\x0f.BillingAccount\x12\x30\n\rCreateInvoice\x12\x15.CreateInvoiceRequest\x1a\x08.Invoice\x12;\n\x0cListInvoices\x12\x14.ListInvoicesRequest\x1a\x15.ListInvoicesResponse\x12*\n\nPayInvoice\x12\x12.PayInvoiceRequest\x1a\x08.Invoice\x12,\n\x0bVoidInvoice\x12\x13.VoidInvoiceRequest\x1a\x08.InvoiceB\x0b\n\x07\x62illingP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,10 +33,26 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pms_contracts.billing_servi
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\007billingP\001'
-  _globals['_BILLINGREQUEST']._serialized_start=39
-  _globals['_BILLINGREQUEST']._serialized_end=103
-  _globals['_BILLINGRESPONSE']._serialized_start=105
-  _globals['_BILLINGRESPONSE']._serialized_end=157
-  _globals['_BILLINGSERVICE']._serialized_start=159
-  _globals['_BILLINGSERVICE']._serialized_end=234
+  _globals['_BILLINGREQUEST']._serialized_start=72
+  _globals['_BILLINGREQUEST']._serialized_end=136
+  _globals['_BILLINGRESPONSE']._serialized_start=138
+  _globals['_BILLINGRESPONSE']._serialized_end=190
+  _globals['_GETBILLINGACCOUNTREQUEST']._serialized_start=192
+  _globals['_GETBILLINGACCOUNTREQUEST']._serialized_end=238
+  _globals['_BILLINGACCOUNT']._serialized_start=241
+  _globals['_BILLINGACCOUNT']._serialized_end=437
+  _globals['_CREATEINVOICEREQUEST']._serialized_start=439
+  _globals['_CREATEINVOICEREQUEST']._serialized_end=557
+  _globals['_INVOICE']._serialized_start=560
+  _globals['_INVOICE']._serialized_end=934
+  _globals['_LISTINVOICESREQUEST']._serialized_start=936
+  _globals['_LISTINVOICESREQUEST']._serialized_end=1016
+  _globals['_LISTINVOICESRESPONSE']._serialized_start=1018
+  _globals['_LISTINVOICESRESPONSE']._serialized_end=1093
+  _globals['_PAYINVOICEREQUEST']._serialized_start=1095
+  _globals['_PAYINVOICEREQUEST']._serialized_end=1159
+  _globals['_VOIDINVOICEREQUEST']._serialized_start=1161
+  _globals['_VOIDINVOICEREQUEST']._serialized_end=1217
+  _globals['_BILLINGSERVICE']._serialized_start=1220
+  _globals['_BILLINGSERVICE']._serialized_end=1561
 # @@protoc_insertion_point(module_scope)

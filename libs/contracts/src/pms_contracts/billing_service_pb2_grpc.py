@@ -40,6 +40,31 @@ class BillingServiceStub:
                 request_serializer=pms__contracts_dot_billing__service__pb2.BillingRequest.SerializeToString,
                 response_deserializer=pms__contracts_dot_billing__service__pb2.BillingResponse.FromString,
                 _registered_method=True)
+        self.GetBillingAccount = channel.unary_unary(
+                '/BillingService/GetBillingAccount',
+                request_serializer=pms__contracts_dot_billing__service__pb2.GetBillingAccountRequest.SerializeToString,
+                response_deserializer=pms__contracts_dot_billing__service__pb2.BillingAccount.FromString,
+                _registered_method=True)
+        self.CreateInvoice = channel.unary_unary(
+                '/BillingService/CreateInvoice',
+                request_serializer=pms__contracts_dot_billing__service__pb2.CreateInvoiceRequest.SerializeToString,
+                response_deserializer=pms__contracts_dot_billing__service__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.ListInvoices = channel.unary_unary(
+                '/BillingService/ListInvoices',
+                request_serializer=pms__contracts_dot_billing__service__pb2.ListInvoicesRequest.SerializeToString,
+                response_deserializer=pms__contracts_dot_billing__service__pb2.ListInvoicesResponse.FromString,
+                _registered_method=True)
+        self.PayInvoice = channel.unary_unary(
+                '/BillingService/PayInvoice',
+                request_serializer=pms__contracts_dot_billing__service__pb2.PayInvoiceRequest.SerializeToString,
+                response_deserializer=pms__contracts_dot_billing__service__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.VoidInvoice = channel.unary_unary(
+                '/BillingService/VoidInvoice',
+                request_serializer=pms__contracts_dot_billing__service__pb2.VoidInvoiceRequest.SerializeToString,
+                response_deserializer=pms__contracts_dot_billing__service__pb2.Invoice.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
@@ -53,6 +78,43 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetBillingAccount(self, request, context):
+        """--- Our extensions: new RPCs with new messages only. ---
+
+        The billing account of a patient (NOT_FOUND when the patient has none).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateInvoice(self, request, context):
+        """Bills a patient: ISSUED at once, or DRAFT when `draft` is set.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListInvoices(self, request, context):
+        """A patient's invoices, newest first, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PayInvoice(self, request, context):
+        """Records the payment of a whole DRAFT or ISSUED invoice; idempotent per key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VoidInvoice(self, request, context):
+        """Cancels a DRAFT or ISSUED invoice; voiding a VOID invoice changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +122,31 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.CreateBillingAccount,
                     request_deserializer=pms__contracts_dot_billing__service__pb2.BillingRequest.FromString,
                     response_serializer=pms__contracts_dot_billing__service__pb2.BillingResponse.SerializeToString,
+            ),
+            'GetBillingAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBillingAccount,
+                    request_deserializer=pms__contracts_dot_billing__service__pb2.GetBillingAccountRequest.FromString,
+                    response_serializer=pms__contracts_dot_billing__service__pb2.BillingAccount.SerializeToString,
+            ),
+            'CreateInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateInvoice,
+                    request_deserializer=pms__contracts_dot_billing__service__pb2.CreateInvoiceRequest.FromString,
+                    response_serializer=pms__contracts_dot_billing__service__pb2.Invoice.SerializeToString,
+            ),
+            'ListInvoices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInvoices,
+                    request_deserializer=pms__contracts_dot_billing__service__pb2.ListInvoicesRequest.FromString,
+                    response_serializer=pms__contracts_dot_billing__service__pb2.ListInvoicesResponse.SerializeToString,
+            ),
+            'PayInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.PayInvoice,
+                    request_deserializer=pms__contracts_dot_billing__service__pb2.PayInvoiceRequest.FromString,
+                    response_serializer=pms__contracts_dot_billing__service__pb2.Invoice.SerializeToString,
+            ),
+            'VoidInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.VoidInvoice,
+                    request_deserializer=pms__contracts_dot_billing__service__pb2.VoidInvoiceRequest.FromString,
+                    response_serializer=pms__contracts_dot_billing__service__pb2.Invoice.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +177,141 @@ class BillingService:
             '/BillingService/CreateBillingAccount',
             pms__contracts_dot_billing__service__pb2.BillingRequest.SerializeToString,
             pms__contracts_dot_billing__service__pb2.BillingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBillingAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/BillingService/GetBillingAccount',
+            pms__contracts_dot_billing__service__pb2.GetBillingAccountRequest.SerializeToString,
+            pms__contracts_dot_billing__service__pb2.BillingAccount.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/BillingService/CreateInvoice',
+            pms__contracts_dot_billing__service__pb2.CreateInvoiceRequest.SerializeToString,
+            pms__contracts_dot_billing__service__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInvoices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/BillingService/ListInvoices',
+            pms__contracts_dot_billing__service__pb2.ListInvoicesRequest.SerializeToString,
+            pms__contracts_dot_billing__service__pb2.ListInvoicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PayInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/BillingService/PayInvoice',
+            pms__contracts_dot_billing__service__pb2.PayInvoiceRequest.SerializeToString,
+            pms__contracts_dot_billing__service__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VoidInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/BillingService/VoidInvoice',
+            pms__contracts_dot_billing__service__pb2.VoidInvoiceRequest.SerializeToString,
+            pms__contracts_dot_billing__service__pb2.Invoice.FromString,
             options,
             channel_credentials,
             insecure,

@@ -43,6 +43,19 @@ class BillingServiceStub:
     def __new__(cls, channel: _aio.Channel) -> BillingServiceAsyncStub: ...
     CreateBillingAccount: _grpc.UnaryUnaryMultiCallable[_billing_service_pb2.BillingRequest, _billing_service_pb2.BillingResponse]
     """Opens (or returns the existing) billing account for a patient."""
+    GetBillingAccount: _grpc.UnaryUnaryMultiCallable[_billing_service_pb2.GetBillingAccountRequest, _billing_service_pb2.BillingAccount]
+    """--- Our extensions: new RPCs with new messages only. ---
+
+    The billing account of a patient (NOT_FOUND when the patient has none).
+    """
+    CreateInvoice: _grpc.UnaryUnaryMultiCallable[_billing_service_pb2.CreateInvoiceRequest, _billing_service_pb2.Invoice]
+    """Bills a patient: ISSUED at once, or DRAFT when `draft` is set."""
+    ListInvoices: _grpc.UnaryUnaryMultiCallable[_billing_service_pb2.ListInvoicesRequest, _billing_service_pb2.ListInvoicesResponse]
+    """A patient's invoices, newest first, a page at a time."""
+    PayInvoice: _grpc.UnaryUnaryMultiCallable[_billing_service_pb2.PayInvoiceRequest, _billing_service_pb2.Invoice]
+    """Records the payment of a whole DRAFT or ISSUED invoice; idempotent per key."""
+    VoidInvoice: _grpc.UnaryUnaryMultiCallable[_billing_service_pb2.VoidInvoiceRequest, _billing_service_pb2.Invoice]
+    """Cancels a DRAFT or ISSUED invoice; voiding a VOID invoice changes nothing."""
 
 @_typing.type_check_only
 class BillingServiceAsyncStub(BillingServiceStub):
@@ -51,6 +64,19 @@ class BillingServiceAsyncStub(BillingServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateBillingAccount: _aio.UnaryUnaryMultiCallable[_billing_service_pb2.BillingRequest, _billing_service_pb2.BillingResponse]  # type: ignore[assignment]
     """Opens (or returns the existing) billing account for a patient."""
+    GetBillingAccount: _aio.UnaryUnaryMultiCallable[_billing_service_pb2.GetBillingAccountRequest, _billing_service_pb2.BillingAccount]  # type: ignore[assignment]
+    """--- Our extensions: new RPCs with new messages only. ---
+
+    The billing account of a patient (NOT_FOUND when the patient has none).
+    """
+    CreateInvoice: _aio.UnaryUnaryMultiCallable[_billing_service_pb2.CreateInvoiceRequest, _billing_service_pb2.Invoice]  # type: ignore[assignment]
+    """Bills a patient: ISSUED at once, or DRAFT when `draft` is set."""
+    ListInvoices: _aio.UnaryUnaryMultiCallable[_billing_service_pb2.ListInvoicesRequest, _billing_service_pb2.ListInvoicesResponse]  # type: ignore[assignment]
+    """A patient's invoices, newest first, a page at a time."""
+    PayInvoice: _aio.UnaryUnaryMultiCallable[_billing_service_pb2.PayInvoiceRequest, _billing_service_pb2.Invoice]  # type: ignore[assignment]
+    """Records the payment of a whole DRAFT or ISSUED invoice; idempotent per key."""
+    VoidInvoice: _aio.UnaryUnaryMultiCallable[_billing_service_pb2.VoidInvoiceRequest, _billing_service_pb2.Invoice]  # type: ignore[assignment]
+    """Cancels a DRAFT or ISSUED invoice; voiding a VOID invoice changes nothing."""
 
 class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
     """Billing accounts for patients; called by the patients service on creation."""
@@ -62,5 +88,48 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_billing_service_pb2.BillingResponse, _abc.Awaitable[_billing_service_pb2.BillingResponse]]:
         """Opens (or returns the existing) billing account for a patient."""
+
+    @_abc_1.abstractmethod
+    def GetBillingAccount(
+        self,
+        request: _billing_service_pb2.GetBillingAccountRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_service_pb2.BillingAccount, _abc.Awaitable[_billing_service_pb2.BillingAccount]]:
+        """--- Our extensions: new RPCs with new messages only. ---
+
+        The billing account of a patient (NOT_FOUND when the patient has none).
+        """
+
+    @_abc_1.abstractmethod
+    def CreateInvoice(
+        self,
+        request: _billing_service_pb2.CreateInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_service_pb2.Invoice, _abc.Awaitable[_billing_service_pb2.Invoice]]:
+        """Bills a patient: ISSUED at once, or DRAFT when `draft` is set."""
+
+    @_abc_1.abstractmethod
+    def ListInvoices(
+        self,
+        request: _billing_service_pb2.ListInvoicesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_service_pb2.ListInvoicesResponse, _abc.Awaitable[_billing_service_pb2.ListInvoicesResponse]]:
+        """A patient's invoices, newest first, a page at a time."""
+
+    @_abc_1.abstractmethod
+    def PayInvoice(
+        self,
+        request: _billing_service_pb2.PayInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_service_pb2.Invoice, _abc.Awaitable[_billing_service_pb2.Invoice]]:
+        """Records the payment of a whole DRAFT or ISSUED invoice; idempotent per key."""
+
+    @_abc_1.abstractmethod
+    def VoidInvoice(
+        self,
+        request: _billing_service_pb2.VoidInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_service_pb2.Invoice, _abc.Awaitable[_billing_service_pb2.Invoice]]:
+        """Cancels a DRAFT or ISSUED invoice; voiding a VOID invoice changes nothing."""
 
 def add_BillingServiceServicer_to_server(servicer: BillingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

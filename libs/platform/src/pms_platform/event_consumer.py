@@ -1,0 +1,326 @@
+"""An idempotent consumer loop: each event is applied once, in its own transaction, and
+offsets are committed only after that transaction.
+
+- The event's key (its event id, or ``topic/partition/offset`` for producers that send
+  none) is inserted into a processed-events table in the same transaction as the
+  change, so a redelivered event is recognised and skipped.
+- An event that cannot be decoded, or that its handler refuses with
+  :class:`PoisonEventError`, goes to a dead-letter topic with the error and its origin
+  in headers, and the loop carries on with the next event.
+- Other failures are retried with back-off: database and connection failures until
+  they heal (the event must not be lost because the database restarted), anything
+  else ``max_attempts`` times before the event is dead-lettered.
+"""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import Generic, Protocol, TypeVar
+
+from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms_platform.db import Database
+from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
+from pms_platform.logging import get_logger
+from pms_platform.request_context import bound_request_id
+
+DEFAULT_PROCESSED_TABLE = "processed_events"
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+_log = get_logger("pms.consumer")
+
+MessageT = TypeVar("MessageT")
+
+
+class PoisonEventError(Exception):
+    """The event can never be applied (malformed or invalid): dead-letter it, move on.
+
+    The message goes into a record header: keep patient details out of it.
+    """
+
+
+class EventHandler(Protocol[MessageT]):
+    """What a service supplies for one kind of event."""
+
+    def decode(self, event: ConsumedEvent) -> MessageT:
+        """Parse the record; any exception dead-letters it."""
+        ...
+
+    def event_id(self, message: MessageT) -> str | None:
+        """The producer's event id, if the message carries one."""
+        ...
+
+    async def handle(self, session: AsyncSession, message: MessageT, event: ConsumedEvent) -> None:
+        """Apply the event in ``session`` (committed by the loop, with the dedup key)."""
+        ...
+
+
+def processed_events_table(metadata: MetaData, name: str = DEFAULT_PROCESSED_TABLE) -> Table:
+    """The keys of the events a service has applied (its migration creates the same)."""
+    return Table(
+        name,
+        metadata,
+        Column("event_key", String(255), primary_key=True),
+        Column("topic", String(255), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index(f"ix_{name}_processed_at", "processed_at"),
+    )
+
+
+def fallback_event_key(event: ConsumedEvent) -> str:
+    """The key of an event without an event id: where it is stored in Kafka."""
+    return f"{event.topic}/{event.partition}/{event.offset}"
+
+
+def is_transient(error: BaseException) -> bool:
+    """Failures that heal by themselves: lost connections, timeouts, deadlocks."""
+    if isinstance(error, OSError | TimeoutError | OperationalError | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError):
+        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        return error.connection_invalidated or sqlstate in _RETRYABLE_SQLSTATES
+    return False
+
+
+def dead_letter_headers(
+    event: ConsumedEvent, error: BaseException, group_id: str
+) -> dict[str, str]:
+    """The original headers plus the error and where the record came from."""
+    return {
+        **event.headers,
+        "dlt-error": str(error)[:1000] or type(error).__name__,
+        "dlt-error-type": type(error).__name__,
+        "dlt-original-topic": event.topic,
+        "dlt-original-partition": str(event.partition),
+        "dlt-original-offset": str(event.offset),
+        "dlt-consumer-group": group_id,
+    }
+
+
+class _Stopping(Exception):
+    """The loop was asked to stop while an event was still being retried."""
+
+
+class IdempotentConsumer(Generic[MessageT]):
+    """Consumes ``topics`` in consumer group ``group_id`` and applies each event once
+    with ``handler``; :meth:`start` and :meth:`stop` it in the app's lifespan."""
+
+    def __init__(
+        self,
+        database: Database,
+        processed_table: Table,
+        handler: EventHandler[MessageT],
+        *,
+        bootstrap_servers: str,
+        topics: Sequence[str],
+        group_id: str,
+        dead_letter_topics: Mapping[str, str] | None = None,
+        client_id: str = "pms",
+        max_attempts: int = 5,
+        backoff_initial_seconds: float = 0.5,
+        backoff_max_seconds: float = 30.0,
+        processed_retention: timedelta = timedelta(days=30),
+        purge_interval_seconds: float = 600.0,
+        consumer_factory: Callable[[], EventConsumer] | None = None,
+        producer_factory: Callable[[], EventProducer] | None = None,
+    ) -> None:
+        self._database = database
+        self._table = processed_table
+        self._handler = handler
+        self._topics = list(topics)
+        self._group_id = group_id
+        self._dead_letter_topics = dict(dead_letter_topics or {})
+        self._max_attempts = max_attempts
+        self._backoff_initial = backoff_initial_seconds
+        self._backoff_max = backoff_max_seconds
+        self._retention = processed_retention
+        self._purge_interval = purge_interval_seconds
+        self._next_purge_at = 0.0
+        self._consumer_factory = consumer_factory or (
+            lambda: EventConsumer(
+                bootstrap_servers, self._topics, group_id=group_id, client_id=client_id
+            )
+        )
+        self._producer_factory = producer_factory or (
+            lambda: EventProducer(bootstrap_servers, client_id=client_id)
+        )
+        self._producer: EventProducer | None = None
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._busy = False  # applying a batch, as opposed to waiting for one
+
+    def dead_letter_topic(self, topic: str) -> str:
+        return self._dead_letter_topics.get(topic, f"{topic}.DLT")
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self._group_id}")
+
+    async def stop(self, timeout_seconds: float = 10.0) -> None:
+        """Finish the batch in progress (up to ``timeout_seconds``), commit what was
+        applied, leave the group. A loop that is only waiting for records is cancelled at
+        once; cancelling is always safe, as whatever was not committed comes back and
+        is recognised."""
+        self._stopping.set()
+        task, self._task = self._task, None
+        if task is not None:
+            if self._busy:
+                await asyncio.wait({task}, timeout=timeout_seconds)
+            task.cancel()  # nothing happens if it has finished
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+
+    async def _run(self) -> None:
+        backoff = self._backoff_initial
+        while not self._stopping.is_set():
+            consumer = self._consumer_factory()
+            try:
+                await consumer.start()
+                backoff = self._backoff_initial
+                await self._consume(consumer)
+            except Exception as error:  # broker gone or a bug in the loop: rejoin later
+                _log.warning("consumer loop failed; restarting", error=type(error).__name__)
+                await self._pause(backoff)
+                backoff = min(backoff * 2, self._backoff_max)
+            finally:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+
+    async def _consume(self, consumer: EventConsumer) -> None:
+        async for batch in consumer.batches():
+            self._busy = True
+            try:
+                await self._consume_batch(consumer, batch)
+            finally:
+                self._busy = False
+            if self._stopping.is_set():
+                return
+
+    async def _consume_batch(self, consumer: EventConsumer, batch: list[ConsumedEvent]) -> None:
+        applied: list[ConsumedEvent] = []
+        try:
+            for event in batch:
+                await self.process(event)
+                applied.append(event)
+        except _Stopping:
+            pass  # the rest of the batch stays uncommitted and comes back later
+        if applied:
+            try:
+                await consumer.commit(applied)
+            except Exception as error:  # e.g. a rebalance: redelivered, then skipped
+                _log.warning("offset commit failed", error=type(error).__name__)
+        await self._purge_processed()
+
+    async def process(self, event: ConsumedEvent) -> bool:
+        """Apply one event (or dead-letter it); ``False`` if it was a duplicate."""
+        with bound_request_id(event.headers.get("x-request-id")):
+            try:
+                message = self._handler.decode(event)
+            except Exception as error:
+                await self._dead_letter(event, error)
+                return True
+            key = self._handler.event_id(message) or fallback_event_key(event)
+            attempt = 0
+            while True:
+                try:
+                    return await self._apply(key, message, event)
+                except PoisonEventError as error:
+                    await self._dead_letter(event, error)
+                    return True
+                except Exception as error:
+                    attempt += 1
+                    if not is_transient(error) and attempt >= self._max_attempts:
+                        await self._dead_letter(event, error)
+                        return True
+                    _log.warning(
+                        "event failed; retrying",
+                        topic=event.topic,
+                        partition=event.partition,
+                        offset=event.offset,
+                        attempt=attempt,
+                        error=type(error).__name__,
+                    )
+                    await self._retry_pause(attempt)
+
+    async def _apply(self, key: str, message: MessageT, event: ConsumedEvent) -> bool:
+        async with self._database.transaction() as session:
+            claimed = await session.execute(
+                insert(self._table)
+                .values(event_key=key[:255], topic=event.topic)
+                .on_conflict_do_nothing()
+                .returning(self._table.c.event_key)
+            )
+            if claimed.scalar_one_or_none() is None:
+                _log.info("duplicate event skipped", topic=event.topic, offset=event.offset)
+                return False
+            await self._handler.handle(session, message, event)
+        return True
+
+    async def _dead_letter(self, event: ConsumedEvent, error: BaseException) -> None:
+        """Publish the record as it came to the dead-letter topic; retried until the
+        broker acknowledges (or the loop stops), as the offset moves on after it."""
+        topic = self.dead_letter_topic(event.topic)
+        headers = dead_letter_headers(event, error, self._group_id)
+        key = event.key.decode(errors="replace") if event.key is not None else None
+        attempt = 0
+        while True:
+            try:
+                if self._producer is None:
+                    producer = self._producer_factory()
+                    try:
+                        await producer.start()
+                    except BaseException:
+                        with contextlib.suppress(Exception):
+                            await producer.stop()
+                        raise
+                    self._producer = producer
+                await self._producer.send(topic, key=key, value=event.value, headers=headers)
+            except Exception as failure:
+                attempt += 1
+                _log.warning("dead-letter publish failed", error=type(failure).__name__)
+                await self._retry_pause(attempt)
+                continue
+            _log.warning(
+                "event dead-lettered",
+                topic=event.topic,
+                partition=event.partition,
+                offset=event.offset,
+                dead_letter_topic=topic,
+                error_type=type(error).__name__,
+            )
+            return
+
+    async def _retry_pause(self, attempt: int) -> None:
+        await self._pause(min(self._backoff_initial * 2 ** (attempt - 1), self._backoff_max))
+        if self._stopping.is_set():
+            raise _Stopping
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _purge_processed(self) -> None:
+        """Forget keys older than the retention, which outlives the topics' retention."""
+        if time.monotonic() < self._next_purge_at:
+            return
+        self._next_purge_at = time.monotonic() + self._purge_interval
+        t = self._table
+        old = (
+            select(t.c.event_key)
+            .where(t.c.processed_at < func.now() - self._retention)
+            .limit(1000)
+            .scalar_subquery()
+        )
+        try:
+            async with self._database.transaction() as session:
+                await session.execute(delete(t).where(t.c.event_key.in_(old)))
+        except Exception as error:  # housekeeping only
+            _log.warning("processed-events purge failed", error=type(error).__name__)

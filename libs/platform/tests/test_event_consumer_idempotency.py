@@ -1,0 +1,265 @@
+"""The idempotent consumer loop against the real PostgreSQL and Kafka."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, String, Table, func, insert, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms_platform.db import Database, service_metadata
+from pms_platform.event_consumer import IdempotentConsumer, PoisonEventError, processed_events_table
+from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
+from pms_platform.testing import DatabaseFactory, TopicFactory
+
+pytestmark = pytest.mark.integration
+
+METADATA = service_metadata()
+PROCESSED = processed_events_table(METADATA)
+APPLIED = Table("applied", METADATA, Column("note", String(100), nullable=False))
+
+
+class NoteHandler:
+    """Events are JSON ``{"id": ..., "note": ...}``; each applied one adds a row to
+    ``applied``. ``failures`` makes the first few attempts of a note raise."""
+
+    def __init__(self, failures: dict[str, list[Exception]] | None = None) -> None:
+        self.failures = failures or {}
+
+    def decode(self, event: ConsumedEvent) -> dict[str, Any]:
+        message: dict[str, Any] = json.loads(event.value)
+        return message
+
+    def event_id(self, message: dict[str, Any]) -> str | None:
+        return message.get("id")
+
+    async def handle(
+        self, session: AsyncSession, message: dict[str, Any], event: ConsumedEvent
+    ) -> None:
+        await session.execute(insert(APPLIED).values(note=message["note"]))
+        if message["note"] == "poison":
+            raise PoisonEventError("this note is refused")
+        pending = self.failures.get(message["note"])
+        if pending:
+            raise pending.pop(0)
+
+
+@pytest.fixture
+async def database(database_factory: DatabaseFactory) -> AsyncIterator[Database]:
+    database = Database(await database_factory(None))
+    async with database.engine.begin() as connection:
+        await connection.run_sync(METADATA.create_all)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def topics(kafka_topic_factory: TopicFactory) -> tuple[str, str]:
+    return await kafka_topic_factory(), await kafka_topic_factory()
+
+
+def consumer_for(
+    database: Database,
+    bootstrap_servers: str,
+    topics: tuple[str, str],
+    handler: NoteHandler,
+    group_id: str | None = None,
+) -> IdempotentConsumer[dict[str, Any]]:
+    topic, dead_letters = topics
+    return IdempotentConsumer(
+        database,
+        PROCESSED,
+        handler,
+        bootstrap_servers=bootstrap_servers,
+        topics=[topic],
+        group_id=group_id or f"test-{uuid.uuid4().hex}",
+        dead_letter_topics={topic: dead_letters},
+        max_attempts=3,
+        backoff_initial_seconds=0.01,
+    )
+
+
+async def send(bootstrap_servers: str, topic: str, *values: bytes) -> None:
+    async with EventProducer(bootstrap_servers) as producer:
+        for value in values:
+            await producer.send(topic, key="k", value=value)
+
+
+def note(text: str, event_id: str | None = None) -> bytes:
+    return json.dumps({"note": text, **({"id": event_id} if event_id else {})}).encode()
+
+
+async def applied_notes(database: Database) -> list[str]:
+    async with database.transaction() as session:
+        return list((await session.scalars(select(APPLIED.c.note))).all())
+
+
+async def wait_for_note(database: Database, text: str) -> None:
+    async def present() -> bool:
+        return text in await applied_notes(database)
+
+    await eventually(present)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20.0) -> None:
+    """Poll ``check`` until it holds: the state is in the database, nothing to await."""
+    async with asyncio.timeout(seconds):
+        while not await check():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+async def read(bootstrap_servers: str, topic: str, count: int) -> list[ConsumedEvent]:
+    consumer = EventConsumer(bootstrap_servers, [topic], group_id=f"reader-{uuid.uuid4().hex}")
+    found: list[ConsumedEvent] = []
+    async with consumer:
+        async with asyncio.timeout(20):
+            async for batch in consumer.batches():
+                found += batch
+                if len(found) >= count:
+                    return found
+    return found
+
+
+async def test_an_event_delivered_twice_is_applied_once(
+    database: Database, kafka_bootstrap_servers: str, topics: tuple[str, str]
+) -> None:
+    consumer = consumer_for(database, kafka_bootstrap_servers, topics, NoteHandler())
+    await consumer.start()
+    try:
+        await send(kafka_bootstrap_servers, topics[0], note("once", "e1"), note("once", "e1"))
+        await send(kafka_bootstrap_servers, topics[0], note("end", "e2"))
+        await wait_for_note(database, "end")
+    finally:
+        await consumer.stop()
+
+    assert await applied_notes(database) == ["once", "end"]
+
+
+async def test_events_without_an_id_are_keyed_by_where_kafka_stored_them(
+    database: Database, kafka_bootstrap_servers: str, topics: tuple[str, str]
+) -> None:
+    topic = topics[0]
+    await send(kafka_bootstrap_servers, topic, note("first"), note("second"))
+    first = consumer_for(database, kafka_bootstrap_servers, topics, NoteHandler())
+    await first.start()
+    try:
+        await wait_for_note(database, "second")
+    finally:
+        await first.stop()
+    # Another group reads from the beginning: the same offsets are recognised.
+    replay = consumer_for(database, kafka_bootstrap_servers, topics, NoteHandler())
+    await replay.start()
+    try:
+        await send(kafka_bootstrap_servers, topic, note("third"))
+        await wait_for_note(database, "third")
+    finally:
+        await replay.stop()
+
+    async with database.transaction() as session:
+        keys = set((await session.scalars(select(PROCESSED.c.event_key))).all())
+    assert keys == {f"{topic}/0/0", f"{topic}/0/1", f"{topic}/0/2"}
+    assert await applied_notes(database) == ["first", "second", "third"]
+
+
+async def test_undecodable_and_refused_events_are_dead_lettered_and_the_loop_carries_on(
+    database: Database, kafka_bootstrap_servers: str, topics: tuple[str, str]
+) -> None:
+    topic, dead_letters = topics
+    consumer = consumer_for(database, kafka_bootstrap_servers, topics, NoteHandler())
+    await consumer.start()
+    try:
+        await send(kafka_bootstrap_servers, topic, b"{not json", note("poison", "p"), note("ok"))
+        await wait_for_note(database, "ok")
+    finally:
+        await consumer.stop()
+    letters = await read(kafka_bootstrap_servers, dead_letters, 2)
+
+    assert await applied_notes(database) == ["ok"]  # the refused event's change rolled back
+    assert [letter.value for letter in letters] == [b"{not json", note("poison", "p")]
+    assert [letter.headers["dlt-error-type"] for letter in letters] == [
+        "JSONDecodeError",
+        "PoisonEventError",
+    ]
+    assert letters[1].headers["dlt-error"] == "this note is refused"
+    assert [letter.headers["dlt-original-offset"] for letter in letters] == ["0", "1"]
+    assert {letter.headers["dlt-original-topic"] for letter in letters} == {topic}
+
+
+async def test_a_transient_failure_is_retried_until_it_heals_and_applied_once(
+    database: Database, kafka_bootstrap_servers: str, topics: tuple[str, str]
+) -> None:
+    lost = OperationalError("SELECT 1", {}, ConnectionResetError("connection lost"))
+    handler = NoteHandler({"flaky": [lost] * 6})  # more failures than max_attempts
+    consumer = consumer_for(database, kafka_bootstrap_servers, topics, handler)
+    await consumer.start()
+    try:
+        await send(kafka_bootstrap_servers, topics[0], note("flaky", "f"))
+        await wait_for_note(database, "flaky")
+    finally:
+        await consumer.stop()
+
+    assert handler.failures["flaky"] == []
+    assert await applied_notes(database) == ["flaky"]
+
+
+async def test_a_persistent_failure_is_dead_lettered_after_max_attempts(
+    database: Database, kafka_bootstrap_servers: str, topics: tuple[str, str]
+) -> None:
+    handler = NoteHandler({"buggy": [ValueError("bug")] * 3})
+    consumer = consumer_for(database, kafka_bootstrap_servers, topics, handler)
+    await consumer.start()
+    try:
+        await send(kafka_bootstrap_servers, topics[0], note("buggy", "b"), note("next", "n"))
+        await wait_for_note(database, "next")
+    finally:
+        await consumer.stop()
+    [letter] = await read(kafka_bootstrap_servers, topics[1], 1)
+
+    assert await applied_notes(database) == ["next"]
+    assert (letter.headers["dlt-error-type"], letter.headers["dlt-error"]) == ("ValueError", "bug")
+
+
+async def test_offsets_are_committed_so_a_restarted_member_resumes_after_them(
+    database: Database, kafka_bootstrap_servers: str, topics: tuple[str, str]
+) -> None:
+    group = f"test-{uuid.uuid4().hex}"
+    await send(kafka_bootstrap_servers, topics[0], note("a"), note("b"))
+    first = consumer_for(database, kafka_bootstrap_servers, topics, NoteHandler(), group)
+    await first.start()
+    try:
+        await wait_for_note(database, "b")
+    finally:
+        await first.stop()
+    async with database.transaction() as session:
+        await session.execute(PROCESSED.delete())  # forget: only offsets can prevent a replay
+
+    again = consumer_for(database, kafka_bootstrap_servers, topics, NoteHandler(), group)
+    await again.start()
+    try:
+        await send(kafka_bootstrap_servers, topics[0], note("c"))
+        await wait_for_note(database, "c")
+    finally:
+        await again.stop()
+
+    assert await applied_notes(database) == ["a", "b", "c"]
+    async with database.transaction() as session:
+        count = (await session.execute(select(func.count()).select_from(PROCESSED))).scalar()
+    assert count == 1
+
+
+async def test_stop_returns_at_once_while_the_loop_only_waits_for_records(
+    database: Database, kafka_bootstrap_servers: str, topics: tuple[str, str]
+) -> None:
+    consumer = consumer_for(database, kafka_bootstrap_servers, topics, NoteHandler())
+    await consumer.start()
+    await send(kafka_bootstrap_servers, topics[0], note("before"))
+    await wait_for_note(database, "before")
+
+    started = asyncio.get_running_loop().time()
+    await consumer.stop(timeout_seconds=30)
+
+    assert asyncio.get_running_loop().time() - started < 5

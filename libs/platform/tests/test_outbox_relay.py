@@ -1,0 +1,216 @@
+"""The transactional outbox against the real PostgreSQL and Kafka."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from sqlalchemy import Table, func, select
+
+from pms_platform.db import Database, service_metadata
+from pms_platform.kafka import ConsumedEvent, EventConsumer
+from pms_platform.outbox import OutboxRelay, enqueue, outbox_table
+from pms_platform.request_context import bound_request_id
+from pms_platform.testing import DatabaseFactory, TopicFactory
+
+pytestmark = pytest.mark.integration
+
+OUTBOX = outbox_table(service_metadata())
+
+
+@pytest.fixture
+async def database(database_factory: DatabaseFactory) -> AsyncIterator[Database]:
+    """A fresh database holding only an outbox table."""
+    database = Database(await database_factory(None))
+    async with database.engine.begin() as connection:
+        await connection.run_sync(OUTBOX.metadata.create_all)
+    yield database
+    await database.dispose()
+
+
+def relay_for(database: Database, bootstrap_servers: str, **options: object) -> OutboxRelay:
+    return OutboxRelay(database, OUTBOX, bootstrap_servers=bootstrap_servers, **options)  # type: ignore[arg-type]
+
+
+async def add_events(database: Database, topic: str, keys: list[str]) -> list[str]:
+    """One committed transaction per event; returns the values, in commit order."""
+    values = []
+    for n, key in enumerate(keys):
+        value = f"{key}:{n}"
+        async with database.transaction() as session:
+            await enqueue(session, OUTBOX, topic=topic, key=key, value=value.encode())
+        values.append(value)
+    return values
+
+
+async def unsent(database: Database, table: Table = OUTBOX) -> int:
+    async with database.transaction() as session:
+        statement = select(func.count()).select_from(table).where(table.c.sent_at.is_(None))
+        return int((await session.execute(statement)).scalar_one())
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20.0) -> None:
+    """Poll ``check`` until it holds: the state is in the database, nothing to await."""
+    async with asyncio.timeout(seconds):
+        while not await check():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+async def read(bootstrap_servers: str, topic: str, count: int) -> list[ConsumedEvent]:
+    consumer = EventConsumer(bootstrap_servers, [topic], group_id=f"reader-{uuid.uuid4().hex}")
+    found: list[ConsumedEvent] = []
+    async with consumer:
+        async with asyncio.timeout(30):
+            async for batch in consumer.batches():
+                found += batch
+                if len(found) >= count:
+                    break
+        async for batch in consumer.batches(timeout_ms=500):  # anything extra shows up here
+            found += batch
+            break
+    return found
+
+
+async def test_a_committed_event_is_published_with_its_headers_and_the_request_id(
+    database: Database, kafka_bootstrap_servers: str, kafka_topic_factory: TopicFactory
+) -> None:
+    topic = await kafka_topic_factory()
+    with bound_request_id("req-7"):
+        async with database.transaction() as session:
+            await enqueue(
+                session, OUTBOX, topic=topic, key="k1", value=b"payload", headers={"event_id": "e1"}
+            )
+    relay = relay_for(database, kafka_bootstrap_servers)
+
+    result = await relay.publish_pending()
+    await relay.stop()
+    [event] = await read(kafka_bootstrap_servers, topic, 1)
+
+    assert (result.sent, result.error) == (1, None)
+    assert (event.key, event.value) == (b"k1", b"payload")
+    assert event.headers == {"event_id": "e1", "x-request-id": "req-7"}
+    assert await unsent(database) == 0
+
+
+async def test_an_event_rolled_back_with_its_change_is_never_published(
+    database: Database, kafka_bootstrap_servers: str, kafka_topic_factory: TopicFactory
+) -> None:
+    topic = await kafka_topic_factory()
+
+    async def failed_change() -> None:
+        async with database.transaction() as session:
+            await enqueue(session, OUTBOX, topic=topic, key="k", value=b"x")
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        await failed_change()
+    relay = relay_for(database, kafka_bootstrap_servers)
+
+    result = await relay.publish_pending()
+    await relay.stop()
+
+    assert (result.claimed, result.sent) == (0, 0)
+
+
+async def test_a_notification_wakes_the_relay_long_before_its_poll_interval(
+    database: Database, kafka_bootstrap_servers: str, kafka_topic_factory: TopicFactory
+) -> None:
+    topic = await kafka_topic_factory()
+    relay = relay_for(database, kafka_bootstrap_servers, poll_interval_seconds=60.0)
+    await relay.start()
+    try:
+        await asyncio.sleep(0.5)  # the relay's first pass and LISTEN
+        await add_events(database, topic, ["k"])
+
+        async def sent() -> bool:
+            return await unsent(database) == 0
+
+        await eventually(sent, seconds=5)
+    finally:
+        await relay.stop()
+
+
+async def test_two_relays_publish_every_event_once_and_each_key_in_order(
+    database: Database, kafka_bootstrap_servers: str, kafka_topic_factory: TopicFactory
+) -> None:
+    topic = await kafka_topic_factory(partitions=3)
+    keys = [f"patient-{n % 5}" for n in range(120)]
+    values = await add_events(database, topic, keys)
+    relays = [
+        relay_for(database, kafka_bootstrap_servers, batch_size=7, poll_interval_seconds=0.05)
+        for _ in range(2)
+    ]
+    for relay in relays:
+        await relay.start()
+    try:
+
+        async def all_sent() -> bool:
+            return await unsent(database) == 0
+
+        await eventually(all_sent)
+    finally:
+        for relay in relays:
+            await relay.stop()
+    published = await read(kafka_bootstrap_servers, topic, len(values))
+
+    assert sorted(event.value.decode() for event in published) == sorted(values)
+    for key in set(keys):
+        on_topic = [e.value.decode() for e in published if e.key == key.encode()]
+        assert on_topic == [value for value in values if value.startswith(f"{key}:")]
+
+
+async def test_a_failed_send_holds_back_later_events_of_its_key_only(
+    database: Database, kafka_bootstrap_servers: str, kafka_topic_factory: TopicFactory
+) -> None:
+    topic = await kafka_topic_factory()
+    missing_topic = f"missing-{uuid.uuid4().hex}"  # the broker refuses to create topics
+    async with database.transaction() as session:
+        await enqueue(session, OUTBOX, topic=missing_topic, key="a", value=b"a1")
+        await enqueue(session, OUTBOX, topic=topic, key="a", value=b"a2")
+        await enqueue(session, OUTBOX, topic=topic, key="b", value=b"b1")
+    relay = relay_for(database, kafka_bootstrap_servers, send_timeout_seconds=1.0)
+
+    result = await relay.publish_pending()
+    await relay.stop()
+    [event] = await read(kafka_bootstrap_servers, topic, 1)
+
+    assert (result.claimed, result.sent) == (3, 1)
+    assert result.error is not None
+    assert event.value == b"b1"
+    async with database.transaction() as session:
+        rows = await session.execute(
+            select(
+                OUTBOX.c.value,
+                OUTBOX.c.sent_at.is_not(None),
+                OUTBOX.c.attempts,
+                OUTBOX.c.last_error,
+            ).order_by(OUTBOX.c.id)
+        )
+        states = [
+            (value, sent, attempts, error is not None) for value, sent, attempts, error in rows
+        ]
+    assert states == [(b"a1", False, 1, True), (b"a2", False, 0, False), (b"b1", True, 1, False)]
+
+
+async def test_events_wait_while_the_broker_is_unreachable_and_go_out_once_it_is_back(
+    database: Database, kafka_bootstrap_servers: str, kafka_topic_factory: TopicFactory
+) -> None:
+    topic = await kafka_topic_factory()
+    values = await add_events(database, topic, ["k"] * 5)
+    unreachable = relay_for(database, "127.0.0.1:1", backoff_initial_seconds=0.05)
+    await unreachable.start()
+
+    async def failing() -> bool:
+        return unreachable.consecutive_failures >= 3
+
+    await eventually(failing)
+    await unreachable.stop()
+    assert await unsent(database) == 5
+
+    back = relay_for(database, kafka_bootstrap_servers)
+    result = await back.publish_pending()
+    await back.stop()
+    published = await read(kafka_bootstrap_servers, topic, 5)
+
+    assert result.sent == 5
+    assert [event.value.decode() for event in published] == values

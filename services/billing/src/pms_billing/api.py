@@ -1,0 +1,142 @@
+"""The REST view of billing for the gateway (``/api/billing/**``): thin routes over the
+service, one transaction per request. ADMIN and CLINICIAN only; an illegal invoice
+transition is a 409 (the resource's state conflicts with the request)."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+
+from pms_billing.schemas import (
+    AccountOut,
+    InvoiceOut,
+    InvoicePageOut,
+    InvoiceQuery,
+    NewInvoice,
+    Payment,
+    ProblemOut,
+    VoidRequest,
+    validated,
+)
+from pms_billing.service import BillingService
+from pms_platform.db import SessionDep
+from pms_platform.errors import BadRequestError
+from pms_platform.security import Role, require_roles
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {"model": ProblemOut, "content": {"application/problem+json": {}}}
+        for status in statuses
+    }
+
+
+router = APIRouter(
+    prefix="/billing",
+    tags=["billing"],
+    # Checked before anything else, so an anonymous caller learns nothing (not even 404).
+    dependencies=[Depends(require_roles(Role.ADMIN, Role.CLINICIAN))],
+    responses=_problems(400, 401, 403),
+)
+
+
+def billing_service(request: Request) -> BillingService:
+    service: BillingService = request.app.state.billing_service
+    return service
+
+
+ServiceDep = Annotated[BillingService, Depends(billing_service)]
+PatientId = Annotated[uuid.UUID, Path(alias="patientId", description="The patient's id")]
+InvoiceId = Annotated[uuid.UUID, Path(alias="invoiceId")]
+
+
+@router.get(
+    "/accounts/{patientId}", summary="A patient's billing account", responses=_problems(404)
+)
+async def read_account(
+    patient_id: PatientId, session: SessionDep, service: ServiceDep
+) -> AccountOut:
+    return AccountOut.model_validate(await service.get_account(session, patient_id))
+
+
+@router.get(
+    "/accounts/{patientId}/invoices",
+    summary="A patient's invoices, newest first",
+    responses=_problems(404),
+)
+async def list_invoices(
+    patient_id: PatientId,
+    session: SessionDep,
+    service: ServiceDep,
+    page_size: Annotated[int, Query(alias="pageSize", ge=0, le=10_000)] = 0,
+    page_token: Annotated[str, Query(alias="pageToken", max_length=200)] = "",
+) -> InvoicePageOut:
+    query = InvoiceQuery(page_size=page_size, page_token=page_token)
+    page = await service.list_invoices(session, patient_id, query)
+    return InvoicePageOut(
+        invoices=[InvoiceOut.model_validate(invoice) for invoice in page.invoices],
+        next_page_token=page.next_page_token,
+    )
+
+
+@router.post(
+    "/accounts/{patientId}/invoices",
+    status_code=201,
+    summary="Bill a patient (ISSUED, or DRAFT with `draft: true`)",
+    responses=_problems(404, 409),
+)
+async def create_invoice(
+    patient_id: PatientId,
+    new: NewInvoice,
+    session: SessionDep,
+    service: ServiceDep,
+    response: Response,
+) -> InvoiceOut:
+    invoice = await service.create_invoice(session, patient_id, new)
+    response.headers["Location"] = f"/billing/invoices/{invoice.id}"
+    return InvoiceOut.model_validate(invoice)
+
+
+@router.get("/invoices/{invoiceId}", summary="One invoice", responses=_problems(404))
+async def read_invoice(
+    invoice_id: InvoiceId, session: SessionDep, service: ServiceDep
+) -> InvoiceOut:
+    return InvoiceOut.model_validate(await service.get_invoice(session, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoiceId}/pay",
+    summary="Pay a DRAFT or ISSUED invoice in full",
+    description="Send an `Idempotency-Key`: a retry with the same key records no second "
+    "payment and answers the same invoice. 409 when the invoice is VOID or already paid "
+    "with another key, or when the key was used for another invoice.",
+    responses=_problems(404, 409),
+)
+async def pay_invoice(
+    invoice_id: InvoiceId,
+    session: SessionDep,
+    service: ServiceDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> InvoiceOut:
+    try:
+        payment = validated(Payment, {"idempotencyKey": idempotency_key or ""})
+    except BadRequestError as error:
+        message = next(iter((error.errors or {}).values()), error.detail)
+        raise BadRequestError(error.detail, errors={"Idempotency-Key": message}) from None
+    invoice = await service.pay_invoice(session, invoice_id, payment.idempotency_key)
+    return InvoiceOut.model_validate(invoice)
+
+
+@router.post(
+    "/invoices/{invoiceId}/void",
+    summary="Void a DRAFT or ISSUED invoice (voiding a VOID invoice changes nothing)",
+    responses=_problems(404, 409),
+)
+async def void_invoice(
+    invoice_id: InvoiceId,
+    session: SessionDep,
+    service: ServiceDep,
+    body: VoidRequest | None = None,
+) -> InvoiceOut:
+    reason = body.reason if body is not None else ""
+    return InvoiceOut.model_validate(await service.void_invoice(session, invoice_id, reason))

@@ -1,0 +1,47 @@
+"""The billing service's gRPC contract as the patients service calls it."""
+
+from dataclasses import dataclass
+
+import grpc
+
+from pms_contracts.billing_service_pb2 import BillingRequest
+from pms_contracts.billing_service_pb2_grpc import BillingServiceStub
+from pms_platform.logging import get_logger
+from pms_platform.request_context import current_request_id
+
+_log = get_logger("pms.patients.billing")
+
+
+class BillingUnavailableError(Exception):
+    """Billing did not create the account in time (down, slow or refusing)."""
+
+
+@dataclass(frozen=True)
+class BillingAccount:
+    account_id: str
+    status: str
+
+
+class BillingClient:
+    """One channel (HTTP/2, multiplexed) for the life of the service; every call has a
+    deadline, so a slow billing service delays no request by more than that."""
+
+    def __init__(self, target: str, deadline_seconds: float) -> None:
+        self._channel = grpc.aio.insecure_channel(target)
+        self._stub = BillingServiceStub(self._channel)
+        self._deadline = deadline_seconds
+
+    async def create_account(self, patient_id: str, name: str, email: str) -> BillingAccount:
+        request = BillingRequest(patientId=patient_id, name=name, email=email)
+        metadata = (("x-request-id", current_request_id() or ""),)
+        try:
+            response = await self._stub.CreateBillingAccount(
+                request, timeout=self._deadline, metadata=metadata
+            )
+        except grpc.aio.AioRpcError as error:
+            _log.warning("billing call failed", code=error.code().name, patient_id=patient_id)
+            raise BillingUnavailableError(error.code().name) from None
+        return BillingAccount(account_id=response.accountId, status=response.status)
+
+    async def close(self) -> None:
+        await self._channel.close()
