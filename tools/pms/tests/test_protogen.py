@@ -13,10 +13,16 @@ PROTO_DIR = ROOT / protogen.PROTO_DIR
 OUT_DIR = ROOT / protogen.OUT_DIR
 
 EXPECTED_FILES = sorted(
-    f"{stem}{suffix}"
-    for stem in ("billing_service", "patient_event")
+    f"{proto.stem}{suffix}"
+    for proto in PROTO_DIR.glob("*.proto")
     for suffix in ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi")
 )
+
+
+def test_every_contract_of_the_system_has_a_proto() -> None:
+    assert {"billing_service_pb2.py", "patient_event_pb2.py", "billing_event_pb2.py"} <= set(
+        EXPECTED_FILES
+    )
 
 
 def test_committed_generated_code_is_identical_to_a_fresh_generation() -> None:
@@ -102,4 +108,6 @@ def test_generated_stub_calls_the_original_full_method_name() -> None:
 
     billing_service_pb2_grpc.BillingServiceStub(channel)
 
-    assert recorder.paths == ["/BillingService/CreateBillingAccount"]
+    # The original's method keeps its full name; RPCs added since live on the same service.
+    assert recorder.paths[0] == "/BillingService/CreateBillingAccount"
+    assert all(path.startswith("/BillingService/") for path in recorder.paths)
