@@ -23,12 +23,13 @@ status: ## Each service's readiness and each dependency's state
 
 test: sync lint unit integration ## Lint, type-check, unit, integration and end-to-end tests (real PostgreSQL and Kafka)
 
-lint: sync ## ruff, mypy --strict, import contracts, generated code up to date
+lint: sync ## ruff, mypy --strict, import contracts, generated code, Dockerfile/Compose/Kubernetes checks
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy
 	$(UV) run lint-imports
 	$(UV) run pms proto --check
+	$(UV) run python -m pms_cli.deploy_check
 
 unit: sync ## Unit tests (no servers needed)
 	$(UV) run pytest -m "not integration and not e2e"

@@ -1,0 +1,104 @@
+"""The Dockerfile installs one service from the lock, in a cached layer, and runs it as an
+unprivileged user without build tools; the build context leaves secrets and caches out."""
+
+import re
+import tomllib
+from pathlib import Path
+
+from pms_cli.deploy_check import repo_root
+
+DOCKERFILE = "deploy/docker/Dockerfile"
+
+
+def _dockerfile() -> str:
+    return (repo_root() / DOCKERFILE).read_text(encoding="utf-8")
+
+
+def _stages() -> dict[str, str]:
+    """Each build stage's text, by its name (``FROM ... AS name``)."""
+    stages: dict[str, str] = {}
+    name = ""
+    for line in _dockerfile().splitlines():
+        match = re.match(r"FROM \S+ AS (\S+)$", line)
+        if match:
+            name = match[1]
+            stages[name] = ""
+        if name:
+            stages[name] += line + "\n"
+    return stages
+
+
+def _workspace_members(root: Path) -> list[str]:
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    members: list[str] = []
+    for pattern in data["tool"]["uv"]["workspace"]["members"]:
+        members += sorted(
+            str(path.parent.relative_to(root)) for path in root.glob(f"{pattern}/pyproject.toml")
+        )
+    return members
+
+
+def test_every_workspace_manifest_is_copied_before_the_dependency_layer() -> None:
+    build = _stages()["build"]
+    first_sync = build.index("uv sync --locked --no-dev --no-install-workspace")
+
+    for member in _workspace_members(repo_root()):
+        copy = f"COPY {member}/pyproject.toml {member}/\n"
+        assert copy in build, f"the lock check needs {member}/pyproject.toml"
+        assert build.index(copy) < first_sync
+    assert build.index("COPY pyproject.toml uv.lock ./") < first_sync
+    # No source before the dependency layer: editing code keeps it cached.
+    assert "COPY libs/platform/ " not in build[:first_sync]
+
+
+def test_only_the_chosen_service_is_installed_from_the_lock() -> None:
+    build = _stages()["build"]
+
+    assert '--package "pms-${SERVICE}"' in build
+    syncs = re.findall(r"uv sync [^\n\\]*", build)
+    assert len(syncs) == 2
+    assert all("--locked --no-dev" in sync for sync in syncs)
+    assert "COPY services/${SERVICE}/ services/${SERVICE}/" in build
+    assert "--mount=type=cache,target=/root/.cache/uv" in build
+
+
+def test_the_runtime_stage_runs_unprivileged_without_build_tools() -> None:
+    stages = _stages()
+    runtime = stages["runtime"]
+
+    assert list(stages)[-1] == "runtime"
+    assert "COPY --from=build /app /app" in runtime
+    assert "uv" not in re.findall(r"COPY --from=(\S+)", runtime)
+    assert "apt-get" not in _dockerfile()
+    assert re.search(r"^USER 10001:10001$", runtime, re.M)
+    assert "useradd --system --uid 10001" in runtime
+
+
+def test_the_healthcheck_asks_health_live_with_the_standard_library() -> None:
+    runtime = _stages()["runtime"]
+    healthcheck = runtime[runtime.index("HEALTHCHECK") :]
+
+    assert 'CMD ["python", "-c", "import os, urllib.request;' in healthcheck
+    assert "/health/live" in healthcheck
+    assert "curl" not in healthcheck
+
+
+def test_build_and_runtime_share_one_python_so_the_venv_links_hold() -> None:
+    froms = re.findall(r"^FROM (\S+) AS (build|runtime)$", _dockerfile(), re.M)
+
+    assert froms == [("${PYTHON_IMAGE}", "build"), ("${PYTHON_IMAGE}", "runtime")]
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim", _dockerfile(), re.M)
+
+
+def test_the_build_context_is_an_allow_list_without_state_or_tests() -> None:
+    lines = [
+        line.strip()
+        for line in (repo_root() / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+    assert lines[0] == "*"
+    assert {"!pyproject.toml", "!uv.lock", "!libs/", "!services/"} <= set(lines)
+    assert "**/tests/" in lines
+    assert "**/.venv/" in lines
+    assert not any(line.startswith("!.") for line in lines), "never re-include dot folders"
