@@ -73,14 +73,19 @@ def keys_by_kid(jwks: Mapping[str, Any]) -> dict[str, jwt.PyJWK]:
 
 
 class StaticJwksSource:
-    """Keys known in-process: auth verifying its own tokens, and tests."""
+    """Keys known in-process: auth verifying its own tokens, and tests. A fixed document
+    is parsed once; a callable one (keys that may rotate) on every look-up."""
 
     def __init__(self, jwks: Mapping[str, Any] | Callable[[], Mapping[str, Any]]) -> None:
         self._jwks = jwks
+        self._parsed = None if callable(jwks) else keys_by_kid(jwks)
 
     async def key_for(self, kid: str) -> jwt.PyJWK:
-        document = self._jwks() if callable(self._jwks) else self._jwks
-        key = keys_by_kid(document).get(kid)
+        if self._parsed is not None:
+            key = self._parsed.get(kid)
+        else:
+            assert callable(self._jwks)
+            key = keys_by_kid(self._jwks()).get(kid)
         if key is None:
             raise InvalidTokenError("unknown signing key")
         return key

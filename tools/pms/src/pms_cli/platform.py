@@ -61,6 +61,26 @@ class Platform:
         await wait_until_ready(self.services, READY_TIMEOUT_SECONDS)
         (state_dir() / UP_PID_FILE).write_text(str(os.getpid()))
 
+    async def stop_service(self, name: str) -> None:
+        """Stop one service (as an outage would); :meth:`start_service` brings it back."""
+        running = next(service for service in self.services if service.spec.name == name)
+        await stop_services([running])
+        self.services.remove(running)
+
+    async def start_service(self, name: str) -> None:
+        spec = next(spec for spec in SERVICES if spec.name == name)
+        index = SERVICES.index(spec)
+        service = await start_service(
+            spec,
+            self.environment_of(spec),
+            self.console,
+            state_dir() / "logs",
+            index,
+            self.echo_logs,
+        )
+        self.services.append(service)
+        await wait_until_ready([service], READY_TIMEOUT_SECONDS)
+
     async def stop(self) -> None:
         (state_dir() / UP_PID_FILE).unlink(missing_ok=True)
         await stop_services(self.services)
