@@ -6,7 +6,7 @@ UV := python3 -m uv
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help up down status test lint unit integration e2e proto sync ensure-uv
+.PHONY: help up down status test lint unit integration e2e bench proto sync ensure-uv
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ integration: sync ## Integration, then end-to-end tests; starts and stops Postgr
 
 e2e: sync ## Only the end-to-end suite (the whole platform through the gateway)
 	$(UV) run pms infra run -- pytest -m e2e
+
+bench: sync ## Benchmark the platform (starts it if needed); results in bench/results/ (ARGS=--quick)
+	$(UV) run pms bench $(ARGS)
 
 proto: sync ## Regenerate libs/contracts from proto/
 	$(UV) run pms proto

@@ -6,16 +6,22 @@ with Kafka 4. The rest of the code sees only :class:`EventProducer`,
 :class:`EventConsumer` and :class:`ConsumedEvent`, so the client can be swapped.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, Self, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from pms_platform.logging import get_logger
 
 _log = get_logger("pms.kafka")
+
+PartitionKey = tuple[str, int]
+"""A partition as ``(topic, partition number)``."""
 
 
 class ProtobufMessage(Protocol):
@@ -116,7 +122,12 @@ class EventConsumer:
         group_id: str,
         client_id: str = "pms",
         max_poll_records: int = 500,
+        fetch_max_wait_ms: int = 500,
     ) -> None:
+        """``fetch_max_wait_ms``: how long the broker may hold a fetch that finds no new
+        records. aiokafka has one fetch in flight per broker, so while it waits on idle
+        partitions, records arriving on busy ones wait too: a consumer of a busy topic
+        and an idle one sees up to this much extra delay."""
         self._consumer = AIOKafkaConsumer(
             *topics,
             bootstrap_servers=bootstrap_servers,
@@ -125,6 +136,7 @@ class EventConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=max_poll_records,
+            fetch_max_wait_ms=fetch_max_wait_ms,
             isolation_level="read_committed",
         )
 
@@ -167,6 +179,106 @@ class EventConsumer:
             next_offsets[partition] = max(next_offsets.get(partition, 0), event.offset + 1)
         if next_offsets:
             await self._consumer.commit(next_offsets)
+
+    async def positions(self) -> dict[PartitionKey, int]:
+        """The offset of the next record to hand out, per assigned partition whose
+        position is known (read-only: nothing is fetched, sought or committed)."""
+        found: dict[PartitionKey, int] = {}
+        for partition in self._consumer.assignment():
+            try:
+                # Immediate once the position is known; bounded while it is being reset.
+                position = await asyncio.wait_for(self._consumer.position(partition), 1.0)
+            except (IllegalStateError, TimeoutError):
+                continue  # revoked meanwhile, or no position yet
+            found[(partition.topic, partition.partition)] = position
+        return found
+
+    async def lag(self) -> dict[PartitionKey, int]:
+        """Records not yet handed out, per assigned partition: the high-water mark of the
+        last fetch minus the position. Partitions not fetched from yet are left out."""
+        lags: dict[PartitionKey, int] = {}
+        for key, position in (await self.positions()).items():
+            try:
+                highwater = self._consumer.highwater(TopicPartition(*key))
+            except AssertionError:  # aiokafka asserts the partition is still assigned
+                continue
+            if highwater is not None:
+                lags[key] = max(highwater - position, 0)
+        return lags
+
+
+class GroupActiveError(Exception):
+    """The consumer group has live members, so its offsets cannot be set from outside."""
+
+
+@dataclass(frozen=True)
+class TopicOffsets:
+    """The first and the next offset of every partition of some topics."""
+
+    beginning: dict[PartitionKey, int]
+    end: dict[PartitionKey, int]
+
+
+async def topic_offsets(bootstrap_servers: str, topics: Sequence[str]) -> TopicOffsets:
+    """The beginning and end (high-water) offsets of every partition of ``topics``;
+    ``LookupError`` names a topic that does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    partitions: list[TopicPartition] = []
+    for topic in described:
+        if topic["error_code"] or not topic["partitions"]:
+            raise LookupError(f"topic {topic['topic']} does not exist")
+        partitions += [TopicPartition(topic["topic"], p["partition"]) for p in topic["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        beginning = await consumer.beginning_offsets(partitions)
+        end = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    return TopicOffsets(
+        beginning={(tp.topic, tp.partition): offset for tp, offset in beginning.items()},
+        end={(tp.topic, tp.partition): offset for tp, offset in end.items()},
+    )
+
+
+async def group_offsets(bootstrap_servers: str, group_id: str) -> dict[PartitionKey, int]:
+    """The offsets ``group_id`` has committed (partitions without one are left out)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group_id)
+    finally:
+        await admin.close()
+    return {
+        (partition.topic, partition.partition): found.offset
+        for partition, found in committed.items()
+        if found.offset >= 0
+    }
+
+
+async def set_group_offsets(
+    bootstrap_servers: str, group_id: str, offsets: Mapping[PartitionKey, int]
+) -> None:
+    """Commit ``offsets`` (the next record to read, per partition) for ``group_id`` from
+    outside the group, as ``kafka-consumer-groups --reset-offsets`` does. Kafka accepts it
+    only while the group has no members: :class:`GroupActiveError` otherwise."""
+    partitions = {TopicPartition(*key): offset for key, offset in offsets.items()}
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(partitions))
+        await consumer.commit(partitions)
+    except CommitFailedError:
+        raise GroupActiveError(f"consumer group {group_id} has active members") from None
+    finally:
+        await consumer.stop()
 
 
 async def check_kafka_reachable(bootstrap_servers: str) -> None:

@@ -3,12 +3,13 @@
 ``serve`` runs the HTTP app under uvicorn (graceful shutdown on SIGTERM and Ctrl-C:
 stop accepting, finish in-flight requests, run the app's shutdown). ``migrate`` brings
 the service's database to the newest revision and exits; containers and the local
-launcher run the very same two commands.
+launcher run the very same two commands. A service may add its own one-shot commands
+(``python -m pms_analytics rebuild``) with ``extra_commands``.
 """
 
 import argparse
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -35,19 +36,28 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     )
 
 
+async def _awaited(awaitable: Awaitable[None]) -> None:
+    await awaitable
+
+
 def run_service_command(
     settings_factory: Callable[[], SettingsT],
     app_factory: Callable[[SettingsT], FastAPI],
     migrations_dir: Path | None = None,
     argv: list[str] | None = None,
+    extra_commands: Mapping[str, Callable[[SettingsT], Awaitable[None]]] | None = None,
 ) -> None:
-    """Parse ``serve`` / ``migrate`` and run it."""
+    """Parse ``serve`` / ``migrate`` (or one of ``extra_commands``) and run it."""
+    extra = dict(extra_commands or {})
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", *extra])
     command = parser.parse_args(argv).command
     settings = settings_factory()
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     log = get_logger("pms.server")
+    if command in extra:
+        asyncio.run(_awaited(extra[command](settings)))
+        return
     if command == "migrate":
         if migrations_dir is None or not isinstance(settings, DatabaseSettings):
             log.info("no database to migrate")

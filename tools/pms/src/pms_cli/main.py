@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 
 from pms_cli import protogen
+from pms_cli.analytics import analytics_app
+from pms_cli.bench.commands import bench_app
 from pms_cli.infra.commands import infra_app
 from pms_cli.infra.paths import state_dir
 from pms_cli.logs import show_log
@@ -18,6 +20,8 @@ from pms_cli.up import run_platform
 
 app = typer.Typer(help="Run the patient management platform on this machine.", no_args_is_help=True)
 app.add_typer(infra_app, name="infra")
+app.add_typer(analytics_app, name="analytics")
+app.add_typer(bench_app, name="bench")
 SERVICE_NAMES = [spec.name for spec in SERVICES]
 
 

@@ -1,0 +1,126 @@
+"""The handler of the ``patient`` and ``billing`` events: decoded and validated into
+changes that carry no personal details, then applied to the aggregates.
+
+A record that cannot be parsed, or whose fields make no sense (an unknown type, a
+patient id that is not a UUID, a malformed date, an invoice without a currency...),
+raises from :meth:`AnalyticsEventHandler.decode`, and the platform's consumer sends it
+to the dead-letter topic with the error in a header. Error messages name fields only,
+never their values (they may be patient details).
+"""
+
+import re
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms_analytics.aggregates import (
+    AnalyticsChange,
+    BillingChange,
+    BillingEventType,
+    PatientChange,
+    PatientEventType,
+)
+from pms_analytics.service import apply_change
+from pms_contracts.billing_event_pb2 import BillingEvent
+from pms_contracts.patient_event_pb2 import PatientEvent
+from pms_platform.kafka import ConsumedEvent
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_INVOICE_EVENTS = frozenset(
+    {
+        BillingEventType.INVOICE_ISSUED,
+        BillingEventType.INVOICE_PAID,
+        BillingEventType.INVOICE_VOIDED,
+    }
+)
+
+
+class InvalidEventError(ValueError):
+    """The record parsed but cannot be applied; dead-lettered with this message."""
+
+
+def event_time(occurred_at: datetime | None, event: ConsumedEvent) -> datetime:
+    """When it happened: the producer's ``occurred_at``, else the record's timestamp
+    (events of the original producer carry no time of their own)."""
+    if occurred_at is not None:
+        return occurred_at
+    if event.timestamp_ms > 0:
+        return datetime.fromtimestamp(event.timestamp_ms / 1000, tz=UTC)
+    return datetime.now(UTC)
+
+
+def _optional_date(value: str, field: str) -> date | None:
+    if not value:
+        return None
+    if _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidEventError(f"{field} is not a date in the form YYYY-MM-DD")
+
+
+def patient_change(message: PatientEvent, event: ConsumedEvent) -> PatientChange:
+    try:
+        event_type = PatientEventType(message.event_type)
+    except ValueError:
+        raise InvalidEventError("event_type is not a patient event type") from None
+    try:
+        patient_id = uuid.UUID(message.patientId)
+    except ValueError:
+        raise InvalidEventError("patientId is not a UUID") from None
+    occurred = message.occurred_at.ToDatetime(UTC) if message.HasField("occurred_at") else None
+    return PatientChange(
+        event_id=message.event_id or None,
+        patient_id=patient_id,
+        event_type=event_type,
+        occurred_at=event_time(occurred, event),
+        date_of_birth=_optional_date(message.date_of_birth, "date_of_birth"),
+        registered_date=_optional_date(message.registered_date, "registered_date"),
+    )
+
+
+def billing_change(message: BillingEvent, event: ConsumedEvent) -> BillingChange:
+    try:
+        event_type = BillingEventType(message.event_type)
+    except ValueError:
+        raise InvalidEventError("event_type is not a billing event type") from None
+    occurred = message.occurred_at.ToDatetime(UTC) if message.HasField("occurred_at") else None
+    if event_type not in _INVOICE_EVENTS:
+        return BillingChange(message.event_id or None, event_type, event_time(occurred, event))
+    if not _CURRENCY.fullmatch(message.currency):
+        raise InvalidEventError("currency is not an ISO 4217 code")
+    if message.amount_minor < 0:
+        raise InvalidEventError("amount_minor is negative")
+    return BillingChange(
+        message.event_id or None,
+        event_type,
+        event_time(occurred, event),
+        currency=message.currency,
+        amount_minor=message.amount_minor,
+    )
+
+
+class AnalyticsEventHandler:
+    """One handler for both topics (the record's topic says which message it holds)."""
+
+    def __init__(self, patient_topic: str, billing_topic: str) -> None:
+        self._patient_topic = patient_topic
+        self._billing_topic = billing_topic
+
+    def decode(self, event: ConsumedEvent) -> AnalyticsChange:
+        if event.topic == self._patient_topic:
+            return patient_change(event.decode(PatientEvent()), event)
+        if event.topic == self._billing_topic:
+            return billing_change(event.decode(BillingEvent()), event)
+        raise InvalidEventError(f"no handler for topic {event.topic}")
+
+    def event_id(self, message: AnalyticsChange) -> str | None:
+        return message.event_id
+
+    async def handle(
+        self, session: AsyncSession, message: AnalyticsChange, event: ConsumedEvent
+    ) -> None:
+        await apply_change(session, message)

@@ -1,0 +1,224 @@
+"""All of the analytics service's SQL.
+
+Writers add to counters with ``INSERT ... ON CONFLICT DO UPDATE SET n = n + delta``, all
+counter tables in one statement per event, rows in sorted order: concurrent consumers
+then lock shared rows in the same order and cannot deadlock each other.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import case, func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms_analytics.age_bands import AGE_BANDS, band_thresholds
+from pms_analytics.aggregates import (
+    InvoiceAmount,
+    PatientSnapshot,
+    RegistrationBasis,
+    TotalName,
+)
+from pms_analytics.models import (
+    AGGREGATE_TABLE_NAMES,
+    ActiveBirthDate,
+    DailyBilling,
+    DailyRegistrations,
+    PatientState,
+    Total,
+    processed_events,
+)
+
+_FIGURES = (
+    "issued_count",
+    "issued_minor",
+    "paid_count",
+    "paid_minor",
+    "voided_count",
+    "voided_minor",
+)
+
+
+@dataclass(frozen=True)
+class CountChanges:
+    """What to add to the counters (negative to take away)."""
+
+    totals: Mapping[TotalName, int] = field(default_factory=dict)
+    registrations: Mapping[tuple[RegistrationBasis, date], int] = field(default_factory=dict)
+    active_birth_dates: Mapping[date, int] = field(default_factory=dict)
+    invoice: InvoiceAmount | None = None
+
+
+# Each counter table gets its rows from arrays (empty ones add nothing), so the text is
+# the same for every event: prepared once per connection. Rows are sorted by the caller
+# and the tables always come in this order, so concurrent consumers lock shared rows in
+# one order and cannot deadlock each other.
+_ADD_COUNTS = text(
+    """
+    WITH registrations AS (
+        INSERT INTO daily_registrations AS r (basis, day, count)
+        SELECT * FROM unnest(
+            CAST(:registration_bases AS varchar[]),
+            CAST(:registration_days AS date[]),
+            CAST(:registration_deltas AS bigint[]))
+        ON CONFLICT (basis, day) DO UPDATE SET count = r.count + excluded.count
+    ), birth_dates AS (
+        INSERT INTO active_birth_dates AS b (date_of_birth, count)
+        SELECT * FROM unnest(CAST(:birth_dates AS date[]), CAST(:birth_date_deltas AS bigint[]))
+        ON CONFLICT (date_of_birth) DO UPDATE SET count = b.count + excluded.count
+    ), invoices AS (
+        INSERT INTO daily_billing AS d (day, currency, issued_count, issued_minor,
+                                        paid_count, paid_minor, voided_count, voided_minor)
+        SELECT * FROM unnest(
+            CAST(:invoice_days AS date[]), CAST(:invoice_currencies AS varchar[]),
+            CAST(:issued_count AS bigint[]), CAST(:issued_minor AS bigint[]),
+            CAST(:paid_count AS bigint[]), CAST(:paid_minor AS bigint[]),
+            CAST(:voided_count AS bigint[]), CAST(:voided_minor AS bigint[]))
+        ON CONFLICT (day, currency) DO UPDATE SET
+            issued_count = d.issued_count + excluded.issued_count,
+            issued_minor = d.issued_minor + excluded.issued_minor,
+            paid_count = d.paid_count + excluded.paid_count,
+            paid_minor = d.paid_minor + excluded.paid_minor,
+            voided_count = d.voided_count + excluded.voided_count,
+            voided_minor = d.voided_minor + excluded.voided_minor
+    )
+    INSERT INTO totals AS t (name, value)
+    SELECT * FROM unnest(CAST(:total_names AS varchar[]), CAST(:total_deltas AS bigint[]))
+    ON CONFLICT (name) DO UPDATE SET value = t.value + excluded.value
+    """
+)
+
+
+class AggregateWriter:
+    """The write side, used by the event handler inside the event's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def patient_for_update(self, patient_id: uuid.UUID) -> PatientSnapshot | None:
+        """The patient's state, locked until the transaction ends."""
+        row = (
+            await self.session.execute(
+                select(
+                    PatientState.active,
+                    PatientState.date_of_birth,
+                    PatientState.registered_date,
+                    PatientState.last_event_at,
+                )
+                .where(PatientState.patient_id == patient_id)
+                .with_for_update()
+            )
+        ).first()
+        return None if row is None else PatientSnapshot(*row)
+
+    async def save_patient(
+        self, patient_id: uuid.UUID, state: PatientSnapshot, *, exists: bool
+    ) -> None:
+        """Write the state; a plain INSERT for a new patient, so that a concurrent first
+        event for the same patient fails (and is retried) instead of being miscounted."""
+        values = {
+            "active": state.active,
+            "date_of_birth": state.date_of_birth,
+            "registered_date": state.registered_date,
+            "last_event_at": state.last_event_at,
+        }
+        if exists:
+            statement = update(PatientState).where(PatientState.patient_id == patient_id)
+            await self.session.execute(statement.values(**values))
+        else:
+            await self.session.execute(insert(PatientState).values(patient_id=patient_id, **values))
+
+    async def add_counts(self, counts: CountChanges) -> None:
+        """Add to every counter an event moves, in one statement (one round trip)."""
+        registrations = sorted(counts.registrations.items())
+        birth_dates = sorted(counts.active_birth_dates.items())
+        totals = sorted(counts.totals.items())
+        invoice = counts.invoice
+        figures = dict.fromkeys(_FIGURES, 0)
+        if invoice is not None:
+            figures[f"{invoice.figure}_count"] = 1
+            figures[f"{invoice.figure}_minor"] = invoice.amount_minor
+        await self.session.execute(
+            _ADD_COUNTS,
+            {
+                "total_names": [str(name) for name, _ in totals],
+                "total_deltas": [delta for _, delta in totals],
+                "registration_bases": [str(basis) for (basis, _), _ in registrations],
+                "registration_days": [day for (_, day), _ in registrations],
+                "registration_deltas": [delta for _, delta in registrations],
+                "birth_dates": [day for day, _ in birth_dates],
+                "birth_date_deltas": [delta for _, delta in birth_dates],
+                "invoice_days": [invoice.day] if invoice else [],
+                "invoice_currencies": [invoice.currency] if invoice else [],
+                **{figure: [value] if invoice else [] for figure, value in figures.items()},
+            },
+        )
+
+    async def empty_all(self) -> None:
+        """Forget every aggregate and every applied event key (for a rebuild).
+
+        The tables are locked in the order the consumer and the reports touch them
+        (processed keys first), so a running instance waits instead of deadlocking.
+        """
+        names = ", ".join((processed_events.name, *AGGREGATE_TABLE_NAMES))
+        await self.session.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
+        await self.session.execute(text(f"TRUNCATE {names}"))
+
+
+class ReportReader:
+    """The read side: every report reads the aggregate tables only."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def totals(self) -> dict[str, int]:
+        rows = await self.session.execute(select(Total.name, Total.value))
+        return dict(rows.all())
+
+    async def currency_totals(self) -> dict[str, dict[str, int]]:
+        """All-time invoice figures (``issued_count``...) per currency."""
+        sums = [func.sum(getattr(DailyBilling, figure)).label(figure) for figure in _FIGURES]
+        statement = select(DailyBilling.currency, *sums).group_by(DailyBilling.currency)
+        return {
+            row["currency"]: {figure: int(row[figure]) for figure in _FIGURES}
+            for row in (await self.session.execute(statement)).mappings()
+        }
+
+    async def daily_registrations(
+        self, basis: RegistrationBasis, first: date, last: date
+    ) -> dict[date, int]:
+        rows = await self.session.execute(
+            select(DailyRegistrations.day, DailyRegistrations.count).where(
+                DailyRegistrations.basis == basis.value,
+                DailyRegistrations.day.between(first, last),
+            )
+        )
+        return dict(rows.all())
+
+    async def active_patients_by_band(self, today: date) -> dict[str, int]:
+        """Active patients with a known birth date per age band on ``today``: one
+        ``GROUP BY`` over the per-birth-date counts."""
+        band = case(
+            *[
+                (ActiveBirthDate.date_of_birth > threshold, literal(age_band.label))
+                for age_band, threshold in band_thresholds(today)
+            ],
+            else_=literal(AGE_BANDS[-1].label),
+        ).label("band")
+        rows = await self.session.execute(
+            select(band, func.sum(ActiveBirthDate.count))
+            .where(ActiveBirthDate.count != 0)
+            .group_by(band)
+        )
+        return {label: int(count) for label, count in rows}
+
+    async def daily_billing(
+        self, first: date, last: date, currency: str | None
+    ) -> Sequence[DailyBilling]:
+        statement = select(DailyBilling).where(DailyBilling.day.between(first, last))
+        if currency is not None:
+            statement = statement.where(DailyBilling.currency == currency)
+        statement = statement.order_by(DailyBilling.currency, DailyBilling.day)
+        return (await self.session.scalars(statement)).all()

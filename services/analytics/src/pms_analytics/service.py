@@ -1,0 +1,188 @@
+"""Applying changes to the aggregates, and the reports read from them (no HTTP here)."""
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms_analytics.age_bands import AGE_BANDS
+from pms_analytics.aggregates import (
+    AnalyticsChange,
+    BillingChange,
+    PatientChange,
+    TotalName,
+    billing_effect,
+    patient_effect,
+)
+from pms_analytics.models import DailyBilling
+from pms_analytics.periods import Bucket, Granularity, bucket_start, buckets
+from pms_analytics.repository import AggregateWriter, CountChanges, ReportReader
+from pms_analytics.schemas import (
+    AgeBandOut,
+    BillingTotals,
+    CurrencyFigures,
+    CurrencyRevenue,
+    DemographicsOut,
+    InvoiceFigures,
+    PatientTotals,
+    RegistrationBucket,
+    RegistrationsOut,
+    RegistrationsQuery,
+    RevenueBucket,
+    RevenueOut,
+    RevenueQuery,
+    SummaryOut,
+)
+
+_FIGURES = tuple(InvoiceFigures.model_fields)
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+# --- Write side -------------------------------------------------------------------
+
+
+async def apply_change(session: AsyncSession, change: AnalyticsChange) -> None:
+    """Move the aggregates by what ``change`` makes different (in the caller's transaction)."""
+    writer = AggregateWriter(session)
+    if isinstance(change, BillingChange):
+        effect = billing_effect(change)
+        await writer.add_counts(CountChanges(totals=effect.totals, invoice=effect.invoice))
+        return
+    await _apply_patient_change(writer, change)
+
+
+async def _apply_patient_change(writer: AggregateWriter, change: PatientChange) -> None:
+    # Locked first: the patient's row decides the differences, and the lock keeps them
+    # right if another consumer handles this patient at the same time (a rebalance).
+    before = await writer.patient_for_update(change.patient_id)
+    effect = patient_effect(before, change)
+    if effect.state is not None:
+        await writer.save_patient(change.patient_id, effect.state, exists=before is not None)
+    await writer.add_counts(
+        CountChanges(
+            totals=effect.totals,
+            registrations=effect.registrations,
+            active_birth_dates=effect.active_birth_dates,
+        )
+    )
+
+
+# --- Reports ----------------------------------------------------------------------
+
+
+async def summary(session: AsyncSession) -> SummaryOut:
+    reader = ReportReader(session)
+    totals = await reader.totals()
+
+    def total(name: TotalName) -> int:
+        return totals.get(name, 0)
+
+    amounts = [
+        CurrencyFigures(currency=currency, **figures)
+        for currency, figures in sorted((await reader.currency_totals()).items())
+    ]
+    return SummaryOut(
+        patients=PatientTotals(
+            active=total(TotalName.PATIENTS_ACTIVE),
+            created=total(TotalName.PATIENTS_CREATED),
+            updated=total(TotalName.PATIENTS_UPDATED),
+            deleted=total(TotalName.PATIENTS_DELETED),
+        ),
+        billing=BillingTotals(
+            # Never below zero: a topic trimmed by retention may hold closures of
+            # accounts whose creation is gone.
+            accounts_open=max(
+                total(TotalName.ACCOUNTS_CREATED) - total(TotalName.ACCOUNTS_CLOSED), 0
+            ),
+            accounts_closed=total(TotalName.ACCOUNTS_CLOSED),
+            invoices_issued=total(TotalName.INVOICES_ISSUED),
+            invoices_paid=total(TotalName.INVOICES_PAID),
+            invoices_voided=total(TotalName.INVOICES_VOIDED),
+            amounts=amounts,
+        ),
+    )
+
+
+async def registrations(session: AsyncSession, query: RegistrationsQuery) -> RegistrationsOut:
+    period = query.range
+    daily = await ReportReader(session).daily_registrations(query.basis, period.first, period.last)
+    counts = _per_bucket(daily.items(), period.granularity)
+    series = [
+        RegistrationBucket(start=bucket.start, end=bucket.end, count=counts.get(bucket.start, 0))
+        for bucket in buckets(period.first, period.last, period.granularity)
+    ]
+    return RegistrationsOut(
+        from_=period.first,
+        to=period.last,
+        granularity=period.granularity,
+        by=query.basis,
+        total=sum(daily.values()),
+        buckets=series,
+    )
+
+
+async def demographics(session: AsyncSession, today: date) -> DemographicsOut:
+    reader = ReportReader(session)
+    totals = await reader.totals()  # before the bands: the lock order of empty_all
+    by_band = await reader.active_patients_by_band(today)
+    return DemographicsOut(
+        as_of=today,
+        active_patients=totals.get(TotalName.PATIENTS_ACTIVE, 0),
+        age_bands=[
+            AgeBandOut(
+                band=band.label,
+                min_age=band.min_age,
+                max_age=band.max_age,
+                count=by_band.get(band.label, 0),
+            )
+            for band in AGE_BANDS
+        ],
+        unknown_age=totals.get(TotalName.ACTIVE_BIRTH_DATE_UNKNOWN, 0),
+    )
+
+
+async def revenue(session: AsyncSession, query: RevenueQuery) -> RevenueOut:
+    period = query.range
+    rows = await ReportReader(session).daily_billing(period.first, period.last, query.currency)
+    per_currency: dict[str, list[DailyBilling]] = {}
+    for row in rows:
+        per_currency.setdefault(row.currency, []).append(row)
+    if query.currency is not None:
+        per_currency.setdefault(query.currency, [])
+    periods = list(buckets(period.first, period.last, period.granularity))
+    return RevenueOut(
+        from_=period.first,
+        to=period.last,
+        granularity=period.granularity,
+        currency=query.currency,
+        currencies=[
+            _currency_revenue(currency, per_currency[currency], periods, period.granularity)
+            for currency in sorted(per_currency)
+        ],
+    )
+
+
+def _currency_revenue(
+    currency: str, rows: list[DailyBilling], periods: list[Bucket], granularity: Granularity
+) -> CurrencyRevenue:
+    sums: dict[date, dict[str, int]] = {}
+    for row in rows:
+        bucket = sums.setdefault(bucket_start(row.day, granularity), dict.fromkeys(_FIGURES, 0))
+        for figure in _FIGURES:
+            bucket[figure] += getattr(row, figure)
+    return CurrencyRevenue(
+        currency=currency,
+        **{figure: sum(bucket[figure] for bucket in sums.values()) for figure in _FIGURES},
+        buckets=[RevenueBucket(start=p.start, end=p.end, **sums.get(p.start, {})) for p in periods],
+    )
+
+
+def _per_bucket(daily: Iterable[tuple[date, int]], granularity: Granularity) -> dict[date, int]:
+    counts: dict[date, int] = {}
+    for day, count in daily:
+        start = bucket_start(day, granularity)
+        counts[start] = counts.get(start, 0) + count
+    return counts

@@ -1,0 +1,143 @@
+"""Stops, crashes and rebalances lose and double-count nothing: the processed-event
+keys are written with the aggregates, and offsets are committed only after them."""
+
+import asyncio
+import uuid
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from pms_analytics.consumer import AnalyticsConsumer, ConsumerMetrics
+from pms_analytics.settings import AnalyticsSettings
+from pms_platform.db import Database
+from pms_platform.kafka import ConsumedEvent, EventProducer, group_offsets
+
+from .conftest import Analytics, AnalyticsFactory, Topics, TopicSet, totals_of, workload
+
+pytestmark = pytest.mark.integration
+
+
+class CrashingConsumer(AnalyticsConsumer):
+    """Hangs right after applying its ``crash_after``-th event, in the middle of a batch
+    whose offsets are therefore not committed: a process killed at the worst moment."""
+
+    def __init__(self, database: Database, settings: AnalyticsSettings, crash_after: int) -> None:
+        super().__init__(database, settings, ConsumerMetrics(CollectorRegistry()))
+        self.crash_after = crash_after
+        self.handled = 0
+        self.crashed = asyncio.Event()
+
+    async def process(self, event: ConsumedEvent) -> bool:
+        applied = await super().process(event)
+        self.handled += 1
+        if self.handled == self.crash_after:
+            self.crashed.set()
+            await asyncio.Event().wait()  # never returns: only cancellation ends it
+        return applied
+
+
+async def committed_total(analytics: Analytics) -> int:
+    offsets = await group_offsets(
+        analytics.settings.kafka_bootstrap_servers, analytics.topics.group
+    )
+    return sum(offsets.values())
+
+
+async def test_a_consumer_stopped_while_events_are_pending_resumes_with_the_same_totals(
+    analytics_factory: AnalyticsFactory, producer: EventProducer
+) -> None:
+    work = workload(patients=150, seed=1)
+    async with analytics_factory(background_workers=False, consumer_max_poll_records=20) as svc:
+        await work.publish(producer, svc.topics)
+        first = svc.consumer()
+        await first.start()
+        await svc.wait_for_processed(60)
+        await first.stop()
+        applied_before_restart = await svc.processed_count()
+        assert applied_before_restart < work.size  # it really stopped half-way
+        assert await committed_total(svc) == sum(first.outcomes.values())  # all it did, committed
+
+        second = svc.consumer()
+        await second.start()
+        try:
+            await svc.wait_for_processed(work.size)
+        finally:
+            await second.stop()
+
+        assert totals_of(await svc.summary()) == work.expected
+        assert second.outcomes["duplicate"] == 0  # nothing handled twice after a clean stop
+
+
+async def test_a_consumer_killed_mid_batch_loses_and_double_counts_nothing(
+    analytics_factory: AnalyticsFactory, producer: EventProducer
+) -> None:
+    work = workload(patients=150, seed=2)
+    async with analytics_factory(background_workers=False, consumer_max_poll_records=50) as svc:
+        await work.publish(producer, svc.topics)
+        crashing = CrashingConsumer(svc.database, svc.settings, crash_after=75)
+        await crashing.start()
+        await asyncio.wait_for(crashing.crashed.wait(), 30)
+        await crashing.stop(timeout_seconds=0.1)  # too short to finish: cancelled
+
+        assert await svc.processed_count() == 75
+        assert await committed_total(svc) < 75  # its last events applied, offsets not saved
+
+        restarted = svc.consumer()
+        await restarted.start()
+        try:
+            await svc.wait_for_processed(work.size)
+        finally:
+            await restarted.stop()
+
+        assert totals_of(await svc.summary()) == work.expected
+        assert restarted.outcomes["duplicate"] >= 1  # redelivered, recognised, skipped
+
+
+async def test_two_instances_sharing_four_partitions_through_rebalances_count_as_one(
+    analytics_factory: AnalyticsFactory,
+    topic_set: TopicSet,
+    producer: EventProducer,
+) -> None:
+    topics: Topics = await topic_set(partitions=4)
+    phases = [workload(patients=80, seed=seed) for seed in (3, 4, 5)]
+    total = sum(phase.size for phase in phases)
+    async with (
+        analytics_factory(on=topics, background_workers=False, consumer_max_poll_records=20) as two,
+        analytics_factory(on=_other_group(topics)) as one,
+    ):
+        first = two.consumer()
+        second = two.consumer()
+        await first.start()
+        await phases[0].publish(producer, topics)
+        await two.wait_for_processed(phases[0].size // 3)
+        await second.start()  # joins while the first is busy: a rebalance
+        await phases[1].publish(producer, topics)
+        await two.wait_for_processed(phases[0].size + phases[1].size // 2)
+        await first.stop()  # leaves while events are pending: another rebalance
+        await phases[2].publish(producer, topics)
+        try:
+            await two.wait_for_processed(total, seconds=60)
+        finally:
+            await second.stop()
+        await one.wait_for_processed(total, seconds=60)
+
+        assert first.outcomes["applied"] > 0
+        assert second.outcomes["applied"] > 0
+        assert await two.reports() == await one.reports()
+        summary = totals_of(await two.summary())
+        assert summary["patients"]["created"] == sum(
+            phase.expected["patients"]["created"] for phase in phases
+        )
+        assert summary["invoices"] == tuple(
+            sum(phase.expected["invoices"][i] for phase in phases) for i in range(3)
+        )
+
+
+def _other_group(topics: Topics) -> Topics:
+    return Topics(
+        topics.patient,
+        topics.billing,
+        topics.patient_dead_letters,
+        topics.billing_dead_letters,
+        f"analytics-single-{uuid.uuid4().hex[:8]}",
+    )

@@ -1,0 +1,57 @@
+"""The lag of each created patient to the analytics summary counting it."""
+
+import math
+
+from pms_cli.bench.events import EventsOutcome, Poll, lags_ms, summarize
+from pms_cli.bench.kafka_probe import to_kafka_ms
+
+
+def test_each_201_is_matched_to_the_first_later_poll_reaching_its_count() -> None:
+    polls = [Poll(1.00, 10), Poll(1.05, 11), Poll(1.10, 11), Poll(1.20, 13)]
+    created = [1.02, 1.01, 1.04]  # answer times, in any order; baseline 10
+    lags, missing = lags_ms(created, polls, baseline=10)
+    # 1st (1.01) seen at 1.05 (count 11); 2nd (1.02) needs 12 -> 1.20; 3rd (1.04) -> 1.20.
+    assert [round(lag) for lag in lags] == [40, 180, 160]
+    assert missing == 0
+
+
+def test_a_count_never_reached_is_reported_as_missing() -> None:
+    lags, missing = lags_ms([1.0, 1.1], [Poll(1.2, 6)], baseline=5)
+    assert [round(lag) for lag in lags] == [200]
+    assert missing == 1
+
+
+def test_a_count_once_seen_stays_seen_even_if_a_later_poll_shows_less() -> None:
+    polls = [Poll(1.0, 0), Poll(1.1, 2), Poll(1.2, 1), Poll(1.3, 2)]
+    lags, _ = lags_ms([1.15, 1.16], polls, baseline=0)
+    # Both need a poll after their answer showing >= 1 and >= 2: the one at 1.2 (its 1
+    # is below the 2 already seen at 1.1, so it counts as 2).
+    assert [round(lag) for lag in lags] == [50, 40]
+
+
+def test_summary_reports_the_rate_kept_up_and_percentiles() -> None:
+    outcome = EventsOutcome(rate=200.0, seconds=1.0, sent=4, created=4, baseline=0)
+    outcome.first_sent, outcome.last_answer = 0.0, 2.0
+    outcome.created_at = [0.5, 1.0, 1.5, 2.0]
+    outcome.create_latencies_ms = [5.0, 5.0, 5.0, 5.0]
+    outcome.polls = [Poll(0.6, 1), Poll(1.1, 2), Poll(1.6, 3), Poll(2.1, 4)]
+    summary = summarize(outcome)
+    assert summary["achieved_rate"] == 2.0  # 4 created over 2 s, not the 200/s asked
+    assert summary["lag_ms"]["p50"] == 100.0
+    assert summary["never_counted"] == 0
+    assert summary["poll_period_ms"] == 500.0
+
+
+def test_summary_without_creates_has_no_lag() -> None:
+    summary = summarize(EventsOutcome(rate=1.0, seconds=1.0))
+    assert math.isnan(summary["lag_ms"]["p99"])
+    assert summary["lag_ms"]["max"] is None
+
+
+def test_time_to_kafka_is_per_patient_and_may_be_negative() -> None:
+    answered = {"a": 1.000, "b": 1.010, "c": 1.020}
+    first_seen = {"a": 0.995, "b": 1.030}  # "a" was in Kafka before its 201 arrived
+    result = to_kafka_ms(answered, first_seen)
+    assert result["seen"] == 2
+    assert result["not_seen"] == 1
+    assert result["p50"] == 7.5  # the middle of -5 and 20
