@@ -1,32 +1,20 @@
-from typing import Any
-
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from pms_auth.models import MIGRATIONS_DIR, Base, User
 from pms_platform.db import Database
-from pms_platform.testing import DatabaseFactory
+from pms_platform.testing import DatabaseFactory, migration_differences
 
 pytestmark = pytest.mark.integration
-
-
-def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
 
 
 async def test_the_migrations_create_exactly_the_tables_of_the_models(
     database_factory: DatabaseFactory,
 ) -> None:
-    database = Database(await database_factory(MIGRATIONS_DIR))
-    try:
-        async with database.engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
-    finally:
-        await database.dispose()
+    database_url = await database_factory(MIGRATIONS_DIR)
+    differences = await migration_differences(
+        database_url, Base.metadata, compare_server_default=False
+    )
     # alembic_version is the migration tool's own table, not one of ours.
     assert [d for d in differences if "alembic_version" not in str(d)] == []
 

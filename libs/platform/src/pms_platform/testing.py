@@ -23,10 +23,13 @@ import httpx
 import jwt
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
+from sqlalchemy import Connection, MetaData
 
-from pms_platform.db import database_url_for
+from pms_platform.db import Database, database_url_for
 from pms_platform.migrations import upgrade_to_head
 from pms_platform.security import (
     TOKEN_ALGORITHM,
@@ -244,3 +247,22 @@ class ServiceProcess:
             self.process.terminate()
             await self.process.wait()
         self.process = None
+
+
+async def migration_differences(
+    database_url: str, metadata: MetaData, *, compare_server_default: bool = True
+) -> list[object]:
+    """What Alembic's autogenerate finds between a migrated database and ``metadata``:
+    empty when the hand-written migrations build exactly the models' tables."""
+
+    def compare(connection: Connection) -> list[object]:
+        options = {"compare_type": True, "compare_server_default": compare_server_default}
+        context = MigrationContext.configure(connection, opts=options)
+        return list(compare_metadata(context, metadata))
+
+    database = Database(database_url)
+    try:
+        async with database.engine.connect() as connection:
+            return await connection.run_sync(compare)
+    finally:
+        await database.dispose()
