@@ -1,7 +1,16 @@
 """Async SQLAlchemy: one engine per service, one session (one transaction) per request.
 
-Endpoints and services never commit: the request's session commits when the endpoint
-returned normally and rolls back when anything raised, so a request is all or nothing.
+Who commits (docs/architecture.md):
+
+- the transports: an HTTP request's ``SessionDep`` commits when the endpoint returned
+  normally and rolls back when anything raised, so a request is all or nothing; a gRPC
+  servicer opens one :meth:`Database.transaction` per call; the platform's consumer one
+  per event;
+- the one named module of a service whose flow truly needs transactions of its own (a
+  refusal that must be recorded although the answer is an error, a call to another
+  service after the commit), which takes the :class:`Database` and says why.
+
+Routes, services and repositories never commit: they work in the session they are given.
 """
 
 from collections.abc import AsyncIterator

@@ -1,0 +1,130 @@
+"""Shared input validation: the validators and messages every service uses.
+
+One idiom everywhere: a request field is typed as what it is after validation and
+carries its validator in ``Annotated``, for example::
+
+    class PatientCreate(BaseModel):
+        name: Annotated[str, WHEN_MISSING, required_text("Name", 100)]
+        date_of_birth: Annotated[date, WHEN_MISSING, iso_date("Date of birth")]
+
+``WHEN_MISSING`` makes a field that was left out reach its validator as ``None``, so
+that a missing field gets the same human message as an empty one ("Name is required")
+rather than pydantic's generic "Field required". The messages are the original
+system's, byte for byte: its clients show them to people.
+
+The plain functions (``parse_iso_date``, ``is_email``, ``is_currency_code``...) serve
+code that validates outside a pydantic model (event decoding, report parameters).
+"""
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from pydantic import BeforeValidator, Field
+
+EMAIL_MAX = 255
+ISO_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+CURRENCY_CODE_PATTERN = re.compile(r"^[A-Z]{3}$")
+
+WHEN_MISSING: Any = Field(default=None, validate_default=True)
+"""Put in ``Annotated`` beside a validator: a missing field is validated as ``None``."""
+
+
+def _labelled(label: str | None, text: str) -> str:
+    """``"Date of birth must be ..."`` with a label, ``"Must be ..."`` without one."""
+    return f"{label} {text}" if label else text[0].upper() + text[1:]
+
+
+def parse_iso_date(value: str | None, label: str | None = None) -> date:
+    """``YYYY-MM-DD`` only (``date.fromisoformat`` alone would also take week dates).
+
+    Raises ``ValueError`` with the field's message: "<label> is required", "<label> must
+    be a date in the form YYYY-MM-DD", "<label> must be a valid calendar date" (without
+    a label: "Must be ...").
+    """
+    text = (value or "").strip()
+    if not text:
+        raise ValueError(_labelled(label, "is required"))
+    if not ISO_DATE_PATTERN.fullmatch(text):
+        raise ValueError(_labelled(label, "must be a date in the form YYYY-MM-DD"))
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(_labelled(label, "must be a valid calendar date")) from None
+
+
+def is_iso_date(value: str) -> bool:
+    try:
+        parse_iso_date(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_email(text: str) -> bool:
+    return len(text) <= EMAIL_MAX and EMAIL_PATTERN.fullmatch(text) is not None
+
+
+def is_currency_code(text: str) -> bool:
+    """Three capital letters, the shape of an ISO 4217 code (billing also checks the list)."""
+    return CURRENCY_CODE_PATTERN.fullmatch(text) is not None
+
+
+def check_required_text(value: str | None, label: str, maximum: int) -> str:
+    """Stripped text: "<label> is required", "<label> cannot exceed N characters"."""
+    text = (value or "").strip()
+    if not text:
+        raise ValueError(f"{label} is required")
+    if len(text) > maximum:
+        raise ValueError(f"{label} cannot exceed {maximum} characters")
+    return text
+
+
+def check_email(value: str | None, label: str = "Email") -> str:
+    """A stripped email address: "Email is required", "Email should be valid"."""
+    text = (value or "").strip()
+    if not text:
+        raise ValueError(f"{label} is required")
+    if not is_email(text):
+        raise ValueError(f"{label} should be valid")
+    return text
+
+
+def _before(check: Callable[[Any], Any]) -> Any:
+    return BeforeValidator(check)
+
+
+def required_text(label: str, maximum: int) -> Any:
+    """The ``Annotated`` validator of a required text field (see the module docstring)."""
+    return _before(lambda value: check_required_text(value, label, maximum))
+
+
+def email_address(label: str = "Email") -> Any:
+    """The ``Annotated`` validator of a required email address."""
+    return _before(lambda value: check_email(value, label))
+
+
+def iso_date(label: str) -> Any:
+    """The ``Annotated`` validator of a required ``YYYY-MM-DD`` date; the field is a
+    :class:`datetime.date` after validation."""
+
+    def check(value: Any) -> date:
+        if isinstance(value, date):
+            return value
+        if value is not None and not isinstance(value, str):  # a number, a list...
+            raise ValueError(f"{label} must be a date in the form YYYY-MM-DD")
+        return parse_iso_date(value, label)
+
+    return _before(check)
+
+
+def optional_iso_date(label: str) -> Any:
+    """Like :func:`iso_date`, but a missing or null value stays ``None``."""
+    required = iso_date(label)
+
+    def check(value: Any) -> date | None:
+        return None if value is None else required.func(value)
+
+    return _before(check)
