@@ -1,4 +1,4 @@
-"""Makes the platform's fixtures (fresh migrated database, private Kafka topic) available
-to every test in the repository."""
+"""Makes the test support's fixtures (fresh migrated database, private Kafka topic, token
+minter) available to every test in the repository: ``pms_testing.fixtures``."""
 
-pytest_plugins = ["pms_platform.testing"]
+pytest_plugins = ["pms_testing.fixtures"]

@@ -6,7 +6,7 @@ and private topics (deleted after); the shared topics and groups are left alone.
 
 - ``throughput``: produce ``--events`` real protobuf events (patients created, updated
   and deleted; accounts and invoices) to private 6-partition topics, then time one
-  consumer (the service's own ``AnalyticsConsumer``, in this process) applying them all.
+  consumer (the service's own ``analytics_consumer``, in this process) applying them all.
 - ``latency``: start ``python -m pms_analytics serve`` as a child process (its idle
   ``VmRSS`` is read first), produce ``PATIENT_CREATED`` at ``--rate`` per second for
   ``--seconds`` on a one-partition topic, and poll ``GET /analytics/summary`` every
@@ -43,8 +43,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
-from pms_analytics.consumer import AnalyticsConsumer, ConsumerMetrics
+from pms_analytics.consumer import analytics_consumer
 from pms_analytics.models import MIGRATIONS_DIR, processed_events
+from pms_analytics.service import AnalyticsService
 from pms_analytics.settings import AnalyticsSettings
 from pms_contracts.billing_event_pb2 import BillingEvent
 from pms_contracts.patient_event_pb2 import PatientEvent
@@ -52,7 +53,9 @@ from pms_platform.db import Database
 from pms_platform.kafka import EventProducer
 from pms_platform.logging import configure_logging
 from pms_platform.security import Role
-from pms_platform.testing import TokenMinter, create_database, drop_databases, free_port
+from pms_testing.databases import create_database, drop_databases
+from pms_testing.processes import ServiceProcess, free_port
+from pms_testing.tokens import TokenMinter
 
 POSTGRES_URL = os.environ.get("PMS_POSTGRES_URL", "")
 KAFKA = os.environ.get("PMS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -162,7 +165,9 @@ async def throughput(events: int) -> None:
         print(f"produced {events} events in {time.perf_counter() - started:.1f} s")
 
         database = Database.from_settings(settings)
-        consumer = AnalyticsConsumer(database, settings, ConsumerMetrics(CollectorRegistry()))
+        consumer = analytics_consumer(
+            database, settings, service=AnalyticsService(), metrics_registry=CollectorRegistry()
+        )
         started = time.perf_counter()
         first_applied_at = None
         await consumer.start()
@@ -213,7 +218,6 @@ async def latency(rate: float, seconds: float, poll_seconds: float) -> None:
         port = free_port()
         with jwks_server(minter) as jwks_url:
             env = {
-                **os.environ,
                 **{
                     f"PMS_ANALYTICS_{name.upper()}": str(value)
                     for name, value in settings.model_dump(
@@ -232,14 +236,12 @@ async def latency(rate: float, seconds: float, poll_seconds: float) -> None:
                 "PMS_ANALYTICS_AUTH_JWKS_URL": jwks_url,
                 "PMS_ANALYTICS_LOG_LEVEL": "WARNING",
             }
-            service = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "pms_analytics", "serve", env=env
-            )
+            service = ServiceProcess("pms_analytics", port, env, quiet=False)
+            await service.start(ready_path="/health/ready")
             try:
                 await _measure(service.pid, port, minter, settings, rate, seconds, poll_seconds)
             finally:
-                service.terminate()
-                await service.wait()
+                await service.stop()
 
 
 async def _measure(
@@ -251,16 +253,8 @@ async def _measure(
     seconds: float,
     poll_seconds: float,
 ) -> None:
-    headers = {"Authorization": f"Bearer {minter.mint(Role.ANALYST)}"}
+    headers = minter.authorization(Role.ANALYST)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
-        async with asyncio.timeout(30):
-            while True:
-                try:
-                    if (await client.get("/health/ready")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
         await asyncio.sleep(5)  # joined the group, settled
         print(f"idle VmRSS of python -m pms_analytics serve: {vm_rss_kib(pid) / 1024:.1f} MiB")
 

@@ -30,7 +30,7 @@ from pms_billing.settings import BillingSettings
 from pms_contracts.billing_service_pb2 import BillingRequest
 from pms_contracts.billing_service_pb2_grpc import BillingServiceStub
 from pms_platform.logging import configure_logging
-from pms_platform.testing import create_database, drop_databases
+from pms_testing.databases import create_database, drop_databases
 
 
 @asynccontextmanager

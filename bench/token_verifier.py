@@ -9,7 +9,7 @@ import asyncio
 import time
 
 from pms_platform.security import Role
-from pms_platform.testing import TokenMinter
+from pms_testing.tokens import TokenMinter
 
 
 async def rate(count: int, tokens: list[str], fresh_verifier: bool) -> float:

@@ -8,6 +8,7 @@ import pytest
 from rich.console import Console
 
 from pms_cli.platform import Platform
+from pms_testing.tokens import bearer
 
 GATEWAY = "http://127.0.0.1:4004"
 ADMIN = ("testuser@test.com", "password123")
@@ -56,7 +57,7 @@ def log_in(
                 "/auth/login", json={"email": user[0], "password": user[1]}
             )
             assert response.status_code == 200, response.text
-            session_tokens[user] = {"Authorization": f"Bearer {response.json()['token']}"}
+            session_tokens[user] = bearer(response.json()["token"])
         return session_tokens[user]
 
     return log_in_as

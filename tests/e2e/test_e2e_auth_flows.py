@@ -4,6 +4,8 @@ from typing import Any
 
 import httpx
 
+from pms_testing.tokens import bearer
+
 CLINICIAN = {"email": "clinician@test.com", "password": "password123"}
 
 
@@ -20,9 +22,7 @@ async def test_a_refresh_token_gives_a_working_new_pair_once(gateway: httpx.Asyn
     assert refreshed.status_code == 200
     pair = refreshed.json()
     assert pair["refreshToken"] != first["refreshToken"]
-    listed = await gateway.get(
-        "/api/patients", headers={"Authorization": f"Bearer {pair['accessToken']}"}
-    )
+    listed = await gateway.get("/api/patients", headers=bearer(pair["accessToken"]))
     assert listed.status_code == 200
     reused = await gateway.post("/auth/refresh", json={"refreshToken": first["refreshToken"]})
     assert reused.status_code == 401
@@ -41,9 +41,7 @@ async def test_logout_revokes_the_refresh_token(gateway: httpx.AsyncClient) -> N
 
 async def test_validate_answers_200_for_a_token_and_401_without(gateway: httpx.AsyncClient) -> None:
     pair = await log_in(gateway)
-    valid = await gateway.get(
-        "/auth/validate", headers={"Authorization": f"Bearer {pair['token']}"}
-    )
+    valid = await gateway.get("/auth/validate", headers=bearer(pair["token"]))
     assert valid.status_code == 200
     assert valid.json()["role"] == "CLINICIAN"
     assert (await gateway.get("/auth/validate")).status_code == 401

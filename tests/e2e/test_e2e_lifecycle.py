@@ -1,29 +1,18 @@
 """A patient's whole life, only through the gateway: registration, billing, analytics,
 update, removal."""
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from pms_testing.polling import eventually
+
 Headers = dict[str, dict[str, str]]
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], description: str, seconds: float = 15.0
-) -> Any:
-    """Poll ``check`` until it returns something truthy; the platform is asynchronous
-    between services (events), so a few seconds' delay is expected, not a hang."""
-    async with asyncio.timeout(seconds):
-        while True:
-            result = await check()
-            if result:
-                return result
-            await asyncio.sleep(0.25)
-    raise AssertionError(description)
+# The platform is asynchronous between services (events): a few seconds' delay is
+# expected, not a hang.
+SECONDS, INTERVAL = 15.0, 0.25
 
 
 async def test_register_bill_report_update_and_remove_a_patient(
@@ -75,7 +64,12 @@ async def test_register_bill_report_update_and_remove_a_patient(
         )
         return now if grown else None
 
-    await eventually(summary_counts_it, "analytics never counted the patient and the payment")
+    await eventually(
+        summary_counts_it,
+        SECONDS,
+        interval=INTERVAL,
+        description="analytics counting the patient and the payment",
+    )
     registrations = await gateway.get(
         "/api/analytics/registrations",
         params={"from": today, "to": today, "granularity": "day"},
@@ -107,4 +101,9 @@ async def test_register_bill_report_update_and_remove_a_patient(
         response = await gateway.get(f"/api/billing/accounts/{patient['id']}", headers=admin)
         return bool(response.json()["status"] == "CLOSED")
 
-    await eventually(account_closed, "billing never closed the account of the removed patient")
+    await eventually(
+        account_closed,
+        SECONDS,
+        interval=INTERVAL,
+        description="billing closing the account of the removed patient",
+    )

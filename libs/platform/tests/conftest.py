@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from pms_platform.errors import ConflictError
 from pms_platform.http_app import create_service_app
 from pms_platform.settings import ServiceSettings
-from pms_platform.testing import app_client
+from pms_testing.http import app_client
 
 
 class NoteIn(BaseModel):

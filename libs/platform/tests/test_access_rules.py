@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends
 from pms_platform.http_app import create_service_app
 from pms_platform.security import CurrentPrincipal, Principal, Role, require_roles
 from pms_platform.settings import ServiceSettings
-from pms_platform.testing import TokenMinter, app_client
+from pms_testing.http import app_client
+from pms_testing.tokens import TokenMinter, bearer
 
 
 @pytest.fixture
@@ -46,17 +47,25 @@ async def test_no_token_is_401_with_a_bearer_challenge(client: httpx.AsyncClient
 
 async def test_a_bad_token_is_401(client: httpx.AsyncClient, token_minter: TokenMinter) -> None:
     expired = token_minter.mint(expires_in=timedelta(minutes=-5))
-    for header in ("Bearer nonsense", f"Bearer {expired}", f"Basic {token_minter.mint()}"):
+    for header in ("Bearer nonsense", f"Bearer {expired}"):
         response = await client.get("/whoami", headers={"Authorization": header})
         assert response.status_code == 401
-        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+        assert response.json()["detail"] == "The bearer token is not valid"
+    # Credentials of another scheme are no bearer token at all.
+    response = await client.get(
+        "/whoami", headers={"Authorization": f"Basic {token_minter.mint()}"}
+    )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["detail"] == "A valid bearer token is required"
 
 
 async def test_a_valid_token_reaches_the_endpoint(
     client: httpx.AsyncClient, token_minter: TokenMinter
 ) -> None:
     token = token_minter.mint(Role.ANALYST)
-    response = await client.get("/whoami", headers={"Authorization": f"Bearer {token}"})
+    response = await client.get("/whoami", headers=bearer(token))
     assert response.json() == {"role": "ANALYST"}
 
 
@@ -65,5 +74,16 @@ async def test_roles_are_enforced(
     client: httpx.AsyncClient, token_minter: TokenMinter, role: Role, status: int
 ) -> None:
     token = token_minter.mint(role)
-    response = await client.delete("/records", headers={"Authorization": f"Bearer {token}"})
+    response = await client.delete("/records", headers=bearer(token))
     assert response.status_code == status
+    if status == 403:
+        assert response.json()["detail"] == "This action needs the role ADMIN"
+
+
+async def test_the_openapi_document_shows_bearer_auth_on_protected_routes(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    for path, method in (("/whoami", "get"), ("/records", "delete")):
+        assert document["paths"][path][method]["security"] == [{"HTTPBearer": []}]

@@ -10,7 +10,8 @@ from pms_platform.db import Database, SessionDep
 from pms_platform.http_app import create_service_app
 from pms_platform.migrations import upgrade_to_head
 from pms_platform.settings import ServiceSettings
-from pms_platform.testing import DatabaseFactory, app_client
+from pms_testing.databases import DatabaseFactory
+from pms_testing.http import app_client
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_platform.db import Database, service_metadata
 from pms_platform.event_consumer import IdempotentConsumer, PoisonEventError, processed_events_table
-from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
-from pms_platform.testing import DatabaseFactory, TopicFactory
+from pms_platform.kafka import ConsumedEvent, EventProducer
+from pms_testing.databases import DatabaseFactory
+from pms_testing.kafka import TopicFactory, read_topic
+from pms_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -105,25 +107,6 @@ async def wait_for_note(database: Database, text: str) -> None:
     await eventually(present)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20.0) -> None:
-    """Poll ``check`` until it holds: the state is in the database, nothing to await."""
-    async with asyncio.timeout(seconds):
-        while not await check():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-
-
-async def read(bootstrap_servers: str, topic: str, count: int) -> list[ConsumedEvent]:
-    consumer = EventConsumer(bootstrap_servers, [topic], group_id=f"reader-{uuid.uuid4().hex}")
-    found: list[ConsumedEvent] = []
-    async with consumer:
-        async with asyncio.timeout(20):
-            async for batch in consumer.batches():
-                found += batch
-                if len(found) >= count:
-                    return found
-    return found
-
-
 async def test_an_event_delivered_twice_is_applied_once(
     database: Database, kafka_bootstrap_servers: str, topics: tuple[str, str]
 ) -> None:
@@ -176,7 +159,7 @@ async def test_undecodable_and_refused_events_are_dead_lettered_and_the_loop_car
         await wait_for_note(database, "ok")
     finally:
         await consumer.stop()
-    letters = await read(kafka_bootstrap_servers, dead_letters, 2)
+    letters = await read_topic(kafka_bootstrap_servers, dead_letters, 2)
 
     assert await applied_notes(database) == ["ok"]  # the refused event's change rolled back
     assert [letter.value for letter in letters] == [b"{not json", note("poison", "p")]
@@ -217,7 +200,7 @@ async def test_a_persistent_failure_is_dead_lettered_after_max_attempts(
         await wait_for_note(database, "next")
     finally:
         await consumer.stop()
-    [letter] = await read(kafka_bootstrap_servers, topics[1], 1)
+    [letter] = await read_topic(kafka_bootstrap_servers, topics[1], 1)
 
     assert await applied_notes(database) == ["next"]
     assert (letter.headers["dlt-error-type"], letter.headers["dlt-error"]) == ("ValueError", "bug")

@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 
 from pms_platform.security import HttpJwksSource, InvalidTokenError, TokenVerifier
-from pms_platform.testing import TokenMinter
+from pms_testing.tokens import TokenMinter
 
 
 class JwksServer:

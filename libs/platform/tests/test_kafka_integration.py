@@ -6,7 +6,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from pms_contracts.patient_event_pb2 import PatientEvent
 from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
-from pms_platform.testing import TopicFactory
+from pms_testing.kafka import TopicFactory
 
 pytestmark = pytest.mark.integration
 

@@ -2,16 +2,18 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import Table, func, select
 
 from pms_platform.db import Database, service_metadata
-from pms_platform.kafka import ConsumedEvent, EventConsumer
-from pms_platform.outbox import OutboxRelay, enqueue, outbox_table
+from pms_platform.outbox import enqueue, outbox_table
+from pms_platform.outbox_relay import OutboxRelay
 from pms_platform.request_context import bound_request_id
-from pms_platform.testing import DatabaseFactory, TopicFactory
+from pms_testing.databases import DatabaseFactory
+from pms_testing.kafka import TopicFactory, read_whole_topic
+from pms_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -49,28 +51,6 @@ async def unsent(database: Database, table: Table = OUTBOX) -> int:
         return int((await session.execute(statement)).scalar_one())
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20.0) -> None:
-    """Poll ``check`` until it holds: the state is in the database, nothing to await."""
-    async with asyncio.timeout(seconds):
-        while not await check():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-
-
-async def read(bootstrap_servers: str, topic: str, count: int) -> list[ConsumedEvent]:
-    consumer = EventConsumer(bootstrap_servers, [topic], group_id=f"reader-{uuid.uuid4().hex}")
-    found: list[ConsumedEvent] = []
-    async with consumer:
-        async with asyncio.timeout(30):
-            async for batch in consumer.batches():
-                found += batch
-                if len(found) >= count:
-                    break
-        async for batch in consumer.batches(timeout_ms=500):  # anything extra shows up here
-            found += batch
-            break
-    return found
-
-
 async def test_a_committed_event_is_published_with_its_headers_and_the_request_id(
     database: Database, kafka_bootstrap_servers: str, kafka_topic_factory: TopicFactory
 ) -> None:
@@ -84,7 +64,7 @@ async def test_a_committed_event_is_published_with_its_headers_and_the_request_i
 
     result = await relay.publish_pending()
     await relay.stop()
-    [event] = await read(kafka_bootstrap_servers, topic, 1)
+    [event] = await read_whole_topic(kafka_bootstrap_servers, topic, 1)
 
     assert (result.sent, result.error) == (1, None)
     assert (event.key, event.value) == (b"k1", b"payload")
@@ -151,7 +131,7 @@ async def test_two_relays_publish_every_event_once_and_each_key_in_order(
     finally:
         for relay in relays:
             await relay.stop()
-    published = await read(kafka_bootstrap_servers, topic, len(values))
+    published = await read_whole_topic(kafka_bootstrap_servers, topic, len(values))
 
     assert sorted(event.value.decode() for event in published) == sorted(values)
     for key in set(keys):
@@ -172,7 +152,7 @@ async def test_a_failed_send_holds_back_later_events_of_its_key_only(
 
     result = await relay.publish_pending()
     await relay.stop()
-    [event] = await read(kafka_bootstrap_servers, topic, 1)
+    [event] = await read_whole_topic(kafka_bootstrap_servers, topic, 1)
 
     assert (result.claimed, result.sent) == (3, 1)
     assert result.error is not None
@@ -210,7 +190,7 @@ async def test_events_wait_while_the_broker_is_unreachable_and_go_out_once_it_is
     back = relay_for(database, kafka_bootstrap_servers)
     result = await back.publish_pending()
     await back.stop()
-    published = await read(kafka_bootstrap_servers, topic, 5)
+    published = await read_whole_topic(kafka_bootstrap_servers, topic, 5)
 
     assert result.sent == 5
     assert [event.value.decode() for event in published] == values

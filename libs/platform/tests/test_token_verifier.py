@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from pms_platform.security import InvalidTokenError, Role
-from pms_platform.testing import TokenMinter
+from pms_testing.tokens import TokenMinter
 
 
 def _b64(data: bytes) -> str:

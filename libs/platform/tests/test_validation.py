@@ -6,7 +6,7 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from pms_platform.errors import field_errors
+from pms_platform.errors import BadRequestError, field_errors
 from pms_platform.validation import (
     WHEN_MISSING,
     email_address,
@@ -16,6 +16,7 @@ from pms_platform.validation import (
     optional_iso_date,
     parse_iso_date,
     required_text,
+    validated,
 )
 
 
@@ -75,3 +76,19 @@ def test_plain_functions_without_label_start_with_a_capital() -> None:
     assert is_currency_code("EUR")
     assert not is_currency_code("eur")
     assert not is_currency_code("")
+
+
+def test_text_of_another_json_type_is_a_field_error_not_a_crash() -> None:
+    assert errors_of({"name": 5, "email": ["a@b.co"], "born": "1990-02-03"}) == {
+        "name": "Input should be a valid string",
+        "email": "Input should be a valid string",
+    }
+
+
+def test_validated_is_the_model_or_a_bad_request_with_a_field_map() -> None:
+    data = {"name": "Ann", "email": "a@b.co", "born": "1990-02-03", "seen": None}
+    assert validated(Form, data).born == date(1990, 2, 3)
+    with pytest.raises(BadRequestError) as caught:
+        validated(Form, {**data, "email": "nope"})
+    assert caught.value.detail == "The request is not valid"
+    assert caught.value.errors == {"email": "Email should be valid"}

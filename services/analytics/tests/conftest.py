@@ -2,7 +2,6 @@
 consumer group, the HTTP app in-process with tokens from the test minter, and builders
 of the real protobuf events it consumes."""
 
-import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,16 +17,23 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
+from pms_analytics.aggregates import AnalyticsChange
 from pms_analytics.app import create_app
-from pms_analytics.consumer import AnalyticsConsumer, ConsumerMetrics
+from pms_analytics.consumer import analytics_consumer
 from pms_analytics.models import MIGRATIONS_DIR, processed_events
+from pms_analytics.service import AnalyticsService
 from pms_analytics.settings import AnalyticsSettings
 from pms_contracts.billing_event_pb2 import BillingEvent
 from pms_contracts.patient_event_pb2 import PatientEvent
 from pms_platform.db import Database
-from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
+from pms_platform.event_consumer import IdempotentConsumer
+from pms_platform.kafka import EventProducer
 from pms_platform.security import Role
-from pms_platform.testing import DatabaseFactory, TokenMinter, TopicFactory, app_client
+from pms_testing.databases import DatabaseFactory
+from pms_testing.http import app_client
+from pms_testing.kafka import TopicFactory
+from pms_testing.polling import eventually
+from pms_testing.tokens import TokenMinter
 
 
 def timestamp(moment: datetime) -> Timestamp:
@@ -265,7 +271,7 @@ class Analytics:
     topics: Topics
 
     def auth(self, role: Role | None = Role.ANALYST) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.minter.mint(role)}"}
+        return self.minter.authorization(role)
 
     async def get(self, path: str, **params: str) -> dict[str, Any]:
         response = await self.http.get(path, params=params, headers=self.auth())
@@ -298,12 +304,13 @@ class Analytics:
 
         await eventually(reached, seconds)
 
-    def consumer(self, group: str | None = None) -> AnalyticsConsumer:
+    def consumer(self, group: str | None = None) -> IdempotentConsumer[AnalyticsChange]:
         """Another consumer on the same database and topics (another instance)."""
-        return AnalyticsConsumer(
+        return analytics_consumer(
             self.database,
             self.settings,
-            ConsumerMetrics(CollectorRegistry()),
+            service=AnalyticsService(),
+            metrics_registry=CollectorRegistry(),
             group_id=group,
         )
 
@@ -350,27 +357,8 @@ async def analytics(analytics_factory: AnalyticsFactory) -> AsyncIterator[Analyt
         yield running
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 30.0) -> None:
-    """Poll ``check`` until it holds (bounded): the state is in the database."""
-    async with asyncio.timeout(seconds):
-        while not await check():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-
-
 async def processed_count(database: Database) -> int:
     async with database.transaction() as session:
         return int(
             (await session.execute(select(func.count()).select_from(processed_events))).scalar_one()
         )
-
-
-async def read_topic(bootstrap_servers: str, topic: str, count: int) -> list[ConsumedEvent]:
-    """The first ``count`` records of ``topic`` (bounded wait)."""
-    consumer = EventConsumer(bootstrap_servers, [topic], group_id=f"reader-{uuid.uuid4().hex}")
-    found: list[ConsumedEvent] = []
-    async with consumer, asyncio.timeout(30):
-        async for batch in consumer.batches():
-            found += batch
-            if len(found) >= count:
-                break
-    return found

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from pms_platform.security import Role
+from pms_testing.tokens import bearer
 
 from .conftest import Analytics, AnalyticsFactory
 
@@ -41,12 +42,13 @@ async def test_analysts_and_admins_may_read_every_report_and_clinicians_may_not(
 @pytest.mark.parametrize("path", ENDPOINTS)
 async def test_every_report_needs_a_valid_token(reports_only: Analytics, path: str) -> None:
     anonymous = await reports_only.http.get(path)
-    forged = await reports_only.http.get(path, headers={"Authorization": "Bearer not.a.token"})
+    forged = await reports_only.http.get(path, headers=bearer("not.a.token"))
 
     for response in (anonymous, forged):
         assert response.status_code == 401
-        assert response.headers["www-authenticate"] == "Bearer"
         assert response.json()["status"] == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert forged.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
 @pytest.mark.parametrize(

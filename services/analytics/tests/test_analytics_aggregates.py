@@ -5,17 +5,16 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from pms_analytics.aggregates import (
     BillingChange,
-    BillingEventType,
     InvoiceAmount,
     InvoiceFigure,
     PatientChange,
-    PatientEventType,
     PatientSnapshot,
     RegistrationBasis,
     TotalName,
     billing_effect,
     patient_effect,
 )
+from pms_contracts.vocabulary import BillingEventType, PatientEventType
 
 T0 = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
 BORN = date(1990, 5, 1)

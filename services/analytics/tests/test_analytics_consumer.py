@@ -11,16 +11,10 @@ from sqlalchemy import select
 
 from pms_analytics.models import processed_events
 from pms_platform.kafka import EventConsumer, EventProducer
-from pms_platform.testing import TopicFactory
+from pms_testing.kafka import TopicFactory, read_topic
+from pms_testing.polling import eventually
 
-from .conftest import (
-    Analytics,
-    billing_event,
-    eventually,
-    original_patient_event,
-    patient_event,
-    read_topic,
-)
+from .conftest import Analytics, billing_event, original_patient_event, patient_event
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +54,7 @@ async def test_an_event_delivered_twice_is_counted_once(
         outcome_duplicate = [v for labels, v in samples.items() if labels[0] == "duplicate"]
         return sum(outcome_duplicate) == 2
 
-    await eventually(duplicates_seen)
+    await eventually(duplicates_seen, 30.0)
     summary = await analytics.summary()
     assert summary["patients"] == {"active": 2, "created": 2, "updated": 0, "deleted": 0}
     assert summary["billing"]["invoicesPaid"] == 1
@@ -149,7 +143,7 @@ async def test_metrics_export_events_processed_and_the_lag_of_each_partition(
         lag = await metric_samples(analytics, "analytics_consumer_lag")
         return lag == {("0", topics.billing): 0.0, ("0", topics.patient): 0.0}
 
-    await eventually(caught_up)
+    await eventually(caught_up, 30.0)
     processed = await metric_samples(analytics, "analytics_events_processed_total")
     assert processed == {("applied", topics.patient): 3.0, ("applied", topics.billing): 1.0}
 

@@ -7,15 +7,17 @@ from datetime import UTC, date, datetime
 import pytest
 from google.protobuf.message import DecodeError
 
-from pms_analytics.aggregates import BillingChange, BillingEventType, PatientEventType
-from pms_analytics.events import AnalyticsEventHandler, InvalidEventError
+from pms_analytics.aggregates import BillingChange
+from pms_analytics.handlers import AnalyticsEventHandler, InvalidEventError
+from pms_analytics.service import AnalyticsService
 from pms_contracts.billing_event_pb2 import BillingEvent
 from pms_contracts.patient_event_pb2 import PatientEvent
+from pms_contracts.vocabulary import BillingEventType, PatientEventType
 from pms_platform.kafka import ConsumedEvent
 
 from .conftest import at, billing_event, original_patient_event, patient_event
 
-HANDLER = AnalyticsEventHandler("patient", "billing")
+HANDLER = AnalyticsEventHandler(AnalyticsService(), "patient", "billing")
 RECORD_TIME_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
 

@@ -8,15 +8,36 @@ import pytest
 from pms_analytics.aggregates import RegistrationBasis
 from pms_analytics.periods import Granularity
 from pms_analytics.schemas import (
+    RegistrationsParams,
     RegistrationsQuery,
     ReportRange,
+    RevenueParams,
     RevenueQuery,
-    parse_registrations_query,
-    parse_revenue_query,
 )
 from pms_platform.errors import BadRequestError
 
 TODAY = date(2026, 11, 25)  # a Wednesday
+
+
+def _given(**params: str | None) -> dict[str, str]:
+    """The query string's parameters (an absent one, ``None``, is not in it)."""
+    return {name.rstrip("_"): value for name, value in params.items() if value is not None}
+
+
+def parse_registrations_query(
+    first: str | None, last: str | None, granularity: str | None, by: str | None, today: date
+) -> RegistrationsQuery:
+    """What the registrations route does: its query model, resolved on ``today``."""
+    params = _given(from_=first, to=last, granularity=granularity, by=by)
+    return RegistrationsParams.model_validate(params).resolve(today)
+
+
+def parse_revenue_query(
+    first: str | None, last: str | None, granularity: str | None, currency: str | None, today: date
+) -> RevenueQuery:
+    """What the revenue route does: its query model, resolved on ``today``."""
+    params = _given(from_=first, to=last, granularity=granularity, currency=currency)
+    return RevenueParams.model_validate(params).resolve(today)
 
 
 def errors_of(

@@ -12,6 +12,7 @@ import pytest
 from pms_analytics.rebuild import rebuild
 from pms_analytics.settings import AnalyticsSettings
 from pms_platform.kafka import EventProducer, group_offsets, topic_offsets
+from pms_testing.polling import eventually
 
 from .conftest import (
     AnalyticsFactory,
@@ -128,9 +129,10 @@ async def test_python_m_pms_analytics_rebuild_runs_the_rebuild(
 
 
 async def _wait_for_dead_letters(settings: AnalyticsSettings, count: int) -> None:
-    async with asyncio.timeout(30):
-        while await dead_letters(settings) < count:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
+    async def reached() -> bool:
+        return await dead_letters(settings) >= count
+
+    await eventually(reached, 30.0, description=f"{count} dead letters")
 
 
 def _environment(settings: AnalyticsSettings) -> dict[str, str]:

@@ -8,15 +8,9 @@ import pytest
 
 from pms_analytics.age_bands import years_before
 from pms_platform.kafka import EventProducer
+from pms_testing.polling import eventually
 
-from .conftest import (
-    Analytics,
-    at,
-    billing_event,
-    eventually,
-    original_patient_event,
-    patient_event,
-)
+from .conftest import Analytics, at, billing_event, original_patient_event, patient_event
 
 pytestmark = pytest.mark.integration
 
@@ -326,7 +320,7 @@ async def test_an_empty_service_answers_zeros(analytics: Analytics) -> None:
     async def answers() -> bool:
         return (await analytics.http.get("/health/ready")).status_code == 200
 
-    await eventually(answers)
+    await eventually(answers, 30.0)
     assert await analytics.summary() == {
         "patients": {"active": 0, "created": 0, "updated": 0, "deleted": 0},
         "billing": {

@@ -5,11 +5,9 @@ import asyncio
 import uuid
 
 import pytest
-from prometheus_client import CollectorRegistry
 
-from pms_analytics.consumer import AnalyticsConsumer, ConsumerMetrics
-from pms_analytics.settings import AnalyticsSettings
-from pms_platform.db import Database
+from pms_analytics.aggregates import AnalyticsChange
+from pms_platform.event_consumer import EventOutcome, IdempotentConsumer
 from pms_platform.kafka import ConsumedEvent, EventProducer, group_offsets
 
 from .conftest import Analytics, AnalyticsFactory, Topics, TopicSet, totals_of, workload
@@ -17,23 +15,27 @@ from .conftest import Analytics, AnalyticsFactory, Topics, TopicSet, totals_of, 
 pytestmark = pytest.mark.integration
 
 
-class CrashingConsumer(AnalyticsConsumer):
-    """Hangs right after applying its ``crash_after``-th event, in the middle of a batch
-    whose offsets are therefore not committed: a process killed at the worst moment."""
+def crash_after(
+    consumer: IdempotentConsumer[AnalyticsChange], count: int, monkeypatch: pytest.MonkeyPatch
+) -> asyncio.Event:
+    """Make ``consumer`` hang right after applying its ``count``-th event, in the middle
+    of a batch whose offsets are therefore not committed: a process killed at the worst
+    moment. The returned event is set when it hangs."""
+    process = consumer.process
+    crashed = asyncio.Event()
+    handled = 0
 
-    def __init__(self, database: Database, settings: AnalyticsSettings, crash_after: int) -> None:
-        super().__init__(database, settings, ConsumerMetrics(CollectorRegistry()))
-        self.crash_after = crash_after
-        self.handled = 0
-        self.crashed = asyncio.Event()
-
-    async def process(self, event: ConsumedEvent) -> bool:
-        applied = await super().process(event)
-        self.handled += 1
-        if self.handled == self.crash_after:
-            self.crashed.set()
+    async def process_then_hang(event: ConsumedEvent) -> EventOutcome:
+        nonlocal handled
+        outcome = await process(event)
+        handled += 1
+        if handled == count:
+            crashed.set()
             await asyncio.Event().wait()  # never returns: only cancellation ends it
-        return applied
+        return outcome
+
+    monkeypatch.setattr(consumer, "process", process_then_hang)
+    return crashed
 
 
 async def committed_total(analytics: Analytics) -> int:
@@ -69,14 +71,15 @@ async def test_a_consumer_stopped_while_events_are_pending_resumes_with_the_same
 
 
 async def test_a_consumer_killed_mid_batch_loses_and_double_counts_nothing(
-    analytics_factory: AnalyticsFactory, producer: EventProducer
+    analytics_factory: AnalyticsFactory, producer: EventProducer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     work = workload(patients=150, seed=2)
     async with analytics_factory(background_workers=False, consumer_max_poll_records=50) as svc:
         await work.publish(producer, svc.topics)
-        crashing = CrashingConsumer(svc.database, svc.settings, crash_after=75)
+        crashing = svc.consumer()
+        crashed = crash_after(crashing, 75, monkeypatch)
         await crashing.start()
-        await asyncio.wait_for(crashing.crashed.wait(), 30)
+        await asyncio.wait_for(crashed.wait(), 30)
         await crashing.stop(timeout_seconds=0.1)  # too short to finish: cancelled
 
         assert await svc.processed_count() == 75

@@ -21,7 +21,9 @@ from pms_auth.settings import (
     AuthSettings,
 )
 from pms_platform.security import Role
-from pms_platform.testing import DatabaseFactory, app_client
+from pms_testing.databases import DatabaseFactory
+from pms_testing.http import app_client
+from pms_testing.tokens import bearer
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 Login = Callable[..., Awaitable[dict[str, Any]]]
@@ -98,6 +100,6 @@ def auth_headers() -> AuthHeaders:
 
     async def headers(client: httpx.AsyncClient, role: Role) -> dict[str, str]:
         tokens = await _login(client, SEEDED_EMAILS[role])
-        return {"Authorization": f"Bearer {tokens['accessToken']}"}
+        return bearer(tokens["accessToken"])
 
     return headers

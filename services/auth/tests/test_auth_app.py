@@ -7,7 +7,9 @@ import pytest
 from pms_auth.app import create_app
 from pms_auth.models import MIGRATIONS_DIR
 from pms_auth.settings import AuthSettings
-from pms_platform.testing import DatabaseFactory, app_client
+from pms_testing.databases import DatabaseFactory
+from pms_testing.http import app_client
+from pms_testing.service_checks import assert_ready, assert_serves_health_metrics_and_openapi
 
 
 @pytest.fixture
@@ -24,10 +26,7 @@ async def unmigrated_client(
 async def test_auth_is_live_and_serves_metrics_and_openapi(
     unmigrated_client: httpx.AsyncClient,
 ) -> None:
-    assert (await unmigrated_client.get("/health/live")).json() == {"status": "UP"}
-    assert "http_requests_total" in (await unmigrated_client.get("/metrics")).text
-    document = (await unmigrated_client.get("/openapi.json")).json()
-    assert document["info"]["title"] == "PMS auth service"
+    await assert_serves_health_metrics_and_openapi(unmigrated_client, "PMS auth service")
 
 
 def test_auth_defaults_to_its_own_port_and_database() -> None:
@@ -43,6 +42,4 @@ async def test_auth_is_ready_on_its_migrated_database(
     monkeypatch.setenv("PMS_AUTH_DATABASE_URL", await database_factory(MIGRATIONS_DIR))
     monkeypatch.setenv("PMS_AUTH_DEVELOPMENT_KEY_DIR", str(tmp_path))
     async with app_client(create_app(AuthSettings())) as client:
-        response = await client.get("/health/ready")
-    assert response.status_code == 200
-    assert response.json()["components"] == {"database": "UP"}
+        await assert_ready(client, {"database": "UP"})

@@ -3,7 +3,8 @@ from sqlalchemy.exc import IntegrityError
 
 from pms_auth.models import MIGRATIONS_DIR, Base, User
 from pms_platform.db import Database
-from pms_platform.testing import DatabaseFactory, migration_differences
+from pms_testing.databases import DatabaseFactory
+from pms_testing.migrations import migration_differences
 
 pytestmark = pytest.mark.integration
 

@@ -10,6 +10,7 @@ from pms_auth.models import User
 from pms_auth.settings import AuthSettings
 from pms_platform.db import Database
 from pms_platform.security import Role
+from pms_testing.tokens import bearer
 
 pytestmark = pytest.mark.integration
 Login = Callable[..., Awaitable[dict[str, Any]]]
@@ -111,7 +112,7 @@ async def test_original_scenario_the_login_token_validates(
     auth_client: httpx.AsyncClient, login: Login
 ) -> None:
     token = (await login(auth_client, ADMIN))["token"]
-    response = await auth_client.get("/validate", headers={"Authorization": f"Bearer {token}"})
+    response = await auth_client.get("/validate", headers=bearer(token))
     assert response.status_code == 200
     body = response.json()
     assert (body["email"], body["role"]) == ("testuser@test.com", "ADMIN")
@@ -122,9 +123,10 @@ async def test_validate_without_or_with_a_garbage_token_is_401(
     auth_client: httpx.AsyncClient,
 ) -> None:
     assert (await auth_client.get("/validate")).status_code == 401
-    garbage = await auth_client.get("/validate", headers={"Authorization": "Bearer not.a.jwt"})
+    garbage = await auth_client.get("/validate", headers=bearer("not.a.jwt"))
     assert garbage.status_code == 401
-    assert garbage.headers["www-authenticate"] == "Bearer"
+    assert garbage.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert garbage.json()["detail"] == "The bearer token is not valid"
 
 
 async def test_the_seeded_bcrypt_hash_is_upgraded_to_argon2id_at_login(

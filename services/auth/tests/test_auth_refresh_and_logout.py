@@ -10,6 +10,7 @@ from pms_auth.settings import AuthSettings
 from pms_auth.tokens import hash_refresh_token
 from pms_platform.db import Database
 from pms_platform.security import Role
+from pms_testing.tokens import bearer
 
 pytestmark = pytest.mark.integration
 Login = Callable[..., Awaitable[dict[str, Any]]]
@@ -31,9 +32,7 @@ async def test_refresh_gives_a_new_pair_and_the_new_access_token_validates(
     second = response.json()
     assert second["token"] == second["accessToken"] != first["accessToken"]
     assert second["refreshToken"] != first["refreshToken"]
-    validated = await auth_client.get(
-        "/validate", headers={"Authorization": f"Bearer {second['accessToken']}"}
-    )
+    validated = await auth_client.get("/validate", headers=bearer(second["accessToken"]))
     assert validated.json()["role"] == "ADMIN"
 
 
@@ -110,9 +109,7 @@ async def test_a_disabled_user_cannot_refresh(
     auth_client: httpx.AsyncClient, login: Login, auth_headers: AuthHeaders
 ) -> None:
     clinician = await login(auth_client, CLINICIAN)
-    me = await auth_client.get(
-        "/me", headers={"Authorization": f"Bearer {clinician['accessToken']}"}
-    )
+    me = await auth_client.get("/me", headers=bearer(clinician["accessToken"]))
     disabled = await auth_client.patch(
         f"/users/{me.json()['id']}",
         json={"disabled": True},
@@ -137,9 +134,7 @@ async def test_logout_with_only_the_access_token_revokes_the_session_it_came_fro
 ) -> None:
     session = await login(auth_client, ADMIN)
     other_session = await login(auth_client, ADMIN)
-    response = await auth_client.post(
-        "/logout", headers={"Authorization": f"Bearer {session['accessToken']}"}
-    )
+    response = await auth_client.post("/logout", headers=bearer(session["accessToken"]))
     assert response.status_code == 204
     assert (await refresh(auth_client, session["refreshToken"])).status_code == 401
     assert (await refresh(auth_client, other_session["refreshToken"])).status_code == 200
@@ -149,6 +144,16 @@ async def test_logout_without_any_token_is_401(auth_client: httpx.AsyncClient) -
     response = await auth_client.post("/logout")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["detail"] == "A valid bearer token is required"
+
+
+async def test_logout_with_an_invalid_access_token_is_401_invalid_token(
+    auth_client: httpx.AsyncClient,
+) -> None:
+    response = await auth_client.post("/logout", headers=bearer("not.a.jwt"))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert response.json()["detail"] == "The bearer token is not valid"
 
 
 async def test_logout_is_idempotent(auth_client: httpx.AsyncClient, login: Login) -> None:

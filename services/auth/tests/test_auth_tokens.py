@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from pms_auth.keys import public_key_pem, thumbprint
 from pms_platform.security import StaticJwksSource, TokenVerifier
+from pms_testing.tokens import bearer
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 Login = Callable[..., Awaitable[dict[str, Any]]]
@@ -51,7 +52,7 @@ def unsigned_part(header: dict[str, Any], payload: dict[str, Any]) -> str:
 
 
 async def status_at_validate(client: httpx.AsyncClient, token: str) -> int:
-    response = await client.get("/validate", headers={"Authorization": f"Bearer {token}"})
+    response = await client.get("/validate", headers=bearer(token))
     return response.status_code
 
 

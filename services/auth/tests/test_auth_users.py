@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from pms_platform.security import Role
+from pms_testing.tokens import bearer
 
 pytestmark = pytest.mark.integration
 Login = Callable[..., Awaitable[dict[str, Any]]]
@@ -65,7 +66,7 @@ async def test_an_admin_creates_a_user_who_can_then_log_in(
     fetched = await auth_client.get(response.headers["location"], headers=headers)
     assert fetched.json() == created
     tokens = await login(auth_client, "new.user@test.com", "a-long-password")
-    me = await auth_client.get("/me", headers={"Authorization": f"Bearer {tokens['token']}"})
+    me = await auth_client.get("/me", headers=bearer(tokens["token"]))
     assert me.json()["id"] == created["id"]
 
 
@@ -116,16 +117,14 @@ async def test_an_admin_changes_a_role_and_it_shows_in_the_next_token(
 ) -> None:
     headers = await auth_headers(auth_client, Role.ADMIN)
     analyst = await login(auth_client, "analyst@test.com")
-    me = await auth_client.get("/me", headers={"Authorization": f"Bearer {analyst['token']}"})
+    me = await auth_client.get("/me", headers=bearer(analyst["token"]))
     changed = await auth_client.patch(
         f"/users/{me.json()['id']}", json={"role": "CLINICIAN"}, headers=headers
     )
     assert changed.status_code == 200
     assert changed.json()["role"] == "CLINICIAN"
     refreshed = await auth_client.post("/refresh", json={"refreshToken": analyst["refreshToken"]})
-    validated = await auth_client.get(
-        "/validate", headers={"Authorization": f"Bearer {refreshed.json()['token']}"}
-    )
+    validated = await auth_client.get("/validate", headers=bearer(refreshed.json()["token"]))
     assert validated.json()["role"] == "CLINICIAN"
 
 
@@ -162,7 +161,7 @@ async def test_an_admin_sets_a_password_which_ends_the_users_sessions(
 ) -> None:
     headers = await auth_headers(auth_client, Role.ADMIN)
     clinician = await login(auth_client, "clinician@test.com")
-    me = await auth_client.get("/me", headers={"Authorization": f"Bearer {clinician['token']}"})
+    me = await auth_client.get("/me", headers=bearer(clinician["token"]))
     response = await auth_client.post(
         f"/users/{me.json()['id']}/password", json={"password": "brand-new-secret"}, headers=headers
     )
@@ -191,3 +190,20 @@ async def test_every_role_reads_its_own_account_at_me(
 
 async def test_me_without_a_token_is_401(auth_client: httpx.AsyncClient) -> None:
     assert (await auth_client.get("/me")).status_code == 401
+
+
+async def test_me_of_a_disabled_user_is_401_invalid_token(
+    auth_client: httpx.AsyncClient, auth_headers: AuthHeaders
+) -> None:
+    clinician = await auth_headers(auth_client, Role.CLINICIAN)
+    me = await auth_client.get("/me", headers=clinician)
+    disabled = await auth_client.patch(
+        f"/users/{me.json()['id']}",
+        json={"disabled": True},
+        headers=await auth_headers(auth_client, Role.ADMIN),
+    )
+    assert disabled.status_code == 200
+    response = await auth_client.get("/me", headers=clinician)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert response.json()["detail"] == "The bearer token is not valid"

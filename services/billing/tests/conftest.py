@@ -1,8 +1,7 @@
 """A running billing service for each test: its own migrated database, the gRPC server
 on a free port, the HTTP app in-process, and tokens from the test minter."""
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,9 @@ from pms_billing.settings import BillingSettings
 from pms_contracts.billing_service_pb2_grpc import BillingServiceStub
 from pms_platform.db import Database
 from pms_platform.security import Role
-from pms_platform.testing import DatabaseFactory, TokenMinter, app_client
+from pms_testing.databases import DatabaseFactory
+from pms_testing.http import app_client
+from pms_testing.tokens import TokenMinter
 
 if TYPE_CHECKING:  # the async stub type exists in the stubs only
     from pms_contracts.billing_service_pb2_grpc import BillingServiceAsyncStub
@@ -38,7 +39,7 @@ class Billing:
     minter: TokenMinter
 
     def auth(self, role: Role | None = Role.ADMIN) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.minter.mint(role)}"}
+        return self.minter.authorization(role)
 
     async def account_count(self) -> int:
         async with self.database.transaction() as session:
@@ -95,10 +96,3 @@ def billing_factory(
 async def billing(billing_factory: BillingFactory) -> AsyncIterator[Billing]:
     async with billing_factory() as running:
         yield running
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20.0) -> None:
-    """Poll ``check`` until it holds: the state is in the database, nothing to await."""
-    async with asyncio.timeout(seconds):
-        while not await check():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)

@@ -6,7 +6,13 @@ import pytest
 from pms_billing.app import create_app
 from pms_billing.models import MIGRATIONS_DIR
 from pms_billing.settings import BillingSettings
-from pms_platform.testing import DatabaseFactory, app_client
+from pms_testing.databases import DatabaseFactory
+from pms_testing.http import app_client
+from pms_testing.service_checks import (
+    assert_not_ready_without_the_broker,
+    assert_ready,
+    assert_serves_health_metrics_and_openapi,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -26,12 +32,9 @@ async def unmigrated_client() -> AsyncIterator[httpx.AsyncClient]:
 async def test_billing_is_live_and_serves_metrics_and_openapi(
     unmigrated_client: httpx.AsyncClient,
 ) -> None:
-    assert (await unmigrated_client.get("/health/live")).json() == {"status": "UP"}
-    metrics = (await unmigrated_client.get("/metrics")).text
-    assert "http_requests_total" in metrics
-    assert "grpc_server_handled_total" in metrics
-    document = (await unmigrated_client.get("/openapi.json")).json()
-    assert document["info"]["title"] == "PMS billing service"
+    await assert_serves_health_metrics_and_openapi(
+        unmigrated_client, "PMS billing service", metrics=("grpc_server_handled_total",)
+    )
 
 
 def test_billing_defaults_to_its_own_ports_topics_and_database(
@@ -59,9 +62,7 @@ async def test_billing_is_ready_on_its_migrated_database_the_broker_and_grpc(
     monkeypatch.setenv("PMS_BILLING_DATABASE_URL", await database_factory(MIGRATIONS_DIR))
     monkeypatch.setenv("PMS_BILLING_KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap_servers)
     async with app_client(create_app(BillingSettings())) as client:
-        response = await client.get("/health/ready")
-    assert response.status_code == 200
-    assert response.json()["components"] == {"database": "UP", "kafka": "UP", "grpc": "UP"}
+        await assert_ready(client, {"database": "UP", "kafka": "UP", "grpc": "UP"})
 
 
 async def test_billing_is_not_ready_when_the_broker_is_unreachable(
@@ -69,6 +70,4 @@ async def test_billing_is_not_ready_when_the_broker_is_unreachable(
 ) -> None:
     monkeypatch.setenv("PMS_BILLING_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
     async with app_client(create_app(BillingSettings())) as client:
-        response = await client.get("/health/ready")
-    assert response.status_code == 503
-    assert response.json()["components"]["kafka"].startswith("DOWN")
+        await assert_not_ready_without_the_broker(client)

@@ -21,8 +21,9 @@ from pms_contracts.billing_service_pb2 import (
     GetBillingAccountRequest,
     PayInvoiceRequest,
 )
+from pms_testing.polling import eventually
 
-from .conftest import Billing, BillingFactory, eventually
+from .conftest import Billing, BillingFactory
 
 pytestmark = pytest.mark.integration
 

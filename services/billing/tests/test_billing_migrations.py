@@ -1,7 +1,8 @@
 import pytest
 
 from pms_billing.models import MIGRATIONS_DIR, Base
-from pms_platform.testing import DatabaseFactory, migration_differences
+from pms_testing.databases import DatabaseFactory
+from pms_testing.migrations import migration_differences
 
 pytestmark = pytest.mark.integration
 

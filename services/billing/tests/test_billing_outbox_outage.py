@@ -5,7 +5,6 @@ The shared broker must keep running for everyone else, so the outage is the serv
 pointed at an address where no broker listens, the way a service sees a broker it
 cannot reach; then a relay pointed at the real broker takes over the same database."""
 
-import asyncio
 import uuid
 
 import pytest
@@ -20,11 +19,11 @@ from pms_contracts.billing_service_pb2 import (
     VoidInvoiceRequest,
 )
 from pms_platform.db import Database
-from pms_platform.kafka import ConsumedEvent, EventConsumer
-from pms_platform.outbox import OutboxRelay
-from pms_platform.testing import TopicFactory
+from pms_platform.outbox_relay import OutboxRelay
+from pms_testing.kafka import TopicFactory, read_whole_topic
+from pms_testing.polling import eventually
 
-from .conftest import Billing, BillingFactory, eventually
+from .conftest import Billing, BillingFactory
 
 pytestmark = pytest.mark.integration
 
@@ -66,27 +65,6 @@ async def outbox(database: Database) -> list[tuple[str, str, bool, int]]:
             ).order_by(outbox_events.c.id)
         )
         return [(h["event_id"], key, sent is not None, tries) for h, key, sent, tries in rows]
-
-
-async def read_all(bootstrap_servers: str, topic: str, expected: int) -> list[ConsumedEvent]:
-    """Everything on ``topic`` from the beginning: ``expected`` events, then a quiet second
-    to see that nothing else (no duplicate) follows."""
-    consumer = EventConsumer(bootstrap_servers, [topic], group_id=f"reader-{uuid.uuid4().hex}")
-    found: list[ConsumedEvent] = []
-    async with consumer:
-        async with asyncio.timeout(30):
-            async for batch in consumer.batches():
-                found += batch
-                if len(found) >= expected:
-                    break
-        async with asyncio.timeout(5):
-            quiet_polls = 0
-            async for batch in consumer.batches(timeout_ms=250):
-                found += batch
-                quiet_polls = 0 if batch else quiet_polls + 1
-                if quiet_polls >= 4:
-                    break
-    return found
 
 
 async def test_events_committed_while_the_broker_is_unreachable_arrive_once_each_in_order(
@@ -134,7 +112,7 @@ async def test_events_committed_while_the_broker_is_unreachable_arrive_once_each
                 return all(sent for _, _, sent, _ in await outbox(database))
 
             await eventually(all_sent)
-            published = await read_all(kafka_bootstrap_servers, topic, expected=15)
+            published = await read_whole_topic(kafka_bootstrap_servers, topic, expected=15)
         finally:
             await relay.stop()
             await database.dispose()

@@ -9,7 +9,8 @@ import grpc
 import pytest
 from sqlalchemy import select
 
-from pms_billing.events import OutboxBillingEvents, PatientEventHandler
+from pms_billing.events import OutboxBillingEvents
+from pms_billing.handlers import PatientEventHandler
 from pms_billing.models import Account, processed_events
 from pms_billing.service import BillingService
 from pms_contracts.billing_service_pb2 import (
@@ -18,11 +19,13 @@ from pms_contracts.billing_service_pb2 import (
     PayInvoiceRequest,
 )
 from pms_contracts.patient_event_pb2 import PatientEvent
-from pms_platform.event_consumer import IdempotentConsumer
-from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
-from pms_platform.testing import TopicFactory
+from pms_platform.event_consumer import EventOutcome, IdempotentConsumer
+from pms_platform.kafka import EventConsumer, EventProducer
+from pms_testing.kafka import TopicFactory, read_topic
+from pms_testing.metrics import metric_value
+from pms_testing.polling import eventually
 
-from .conftest import Billing, BillingFactory, eventually
+from .conftest import Billing, BillingFactory
 
 pytestmark = pytest.mark.integration
 
@@ -167,7 +170,7 @@ async def test_original_events_without_an_id_are_keyed_by_offset_and_skipped_on_
         topics=[topic],
         group_id=f"replay-{uuid.uuid4().hex}",
     )
-    replayed: list[bool] = []
+    replayed: list[EventOutcome] = []
     consumer = EventConsumer(kafka_bootstrap_servers, [topic], group_id=f"r-{uuid.uuid4().hex}")
     async with consumer:
         async with asyncio.timeout(20):
@@ -178,7 +181,7 @@ async def test_original_events_without_an_id_are_keyed_by_offset_and_skipped_on_
                     break
     await replay.stop()
 
-    assert replayed == [False, False]
+    assert replayed == [EventOutcome.DUPLICATE, EventOutcome.DUPLICATE]
     assert (await account_of(consuming, patient_id)).name == "New Name"
 
 
@@ -202,7 +205,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_carr
     )
 
     await eventually(processed(consuming, valid_id))
-    dead = await read(kafka_bootstrap_servers, topics["patient_dead_letter_topic"], count=2)
+    dead = await read_topic(kafka_bootstrap_servers, topics["patient_dead_letter_topic"], count=2)
 
     assert (await account_of(consuming, patient_id)).name == "Val Id"
     assert [letter.value for letter in dead] == [garbage, invalid.SerializeToString()]
@@ -219,13 +222,27 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_carr
     assert dead[1].headers["dlt-error-type"] == "PoisonEventError"
 
 
-async def read(bootstrap_servers: str, topic: str, count: int) -> list[ConsumedEvent]:
-    consumer = EventConsumer(bootstrap_servers, [topic], group_id=f"reader-{uuid.uuid4().hex}")
-    found: list[ConsumedEvent] = []
-    async with consumer:
-        async with asyncio.timeout(20):
-            async for batch in consumer.batches():
-                found += batch
-                if len(found) >= count:
-                    return found
-    return found
+async def test_the_consumer_exports_its_outcomes_dead_letters_and_lag_on_metrics(
+    consuming: Billing, producer: EventProducer, topics: dict[str, str]
+) -> None:
+    patient_id = await open_account(consuming)
+    topic = topics["patient_topic"]
+    update = patient_event(patient_id, "PATIENT_UPDATED", str(uuid.uuid4()), "Met Rics")
+    await producer.send(topic, key=patient_id, value=update)
+    await producer.send(topic, key=patient_id, value=update)  # a redelivery
+    await producer.send(topic, key=patient_id, value=b"\xff\xff not protobuf")
+
+    async def counted() -> bool:
+        text = (await consuming.http.get("/metrics")).text
+        dead = metric_value(text, "billing_events_processed_total", outcome="dead_lettered")
+        lag = f'billing_consumer_lag{{partition="0",topic="{topic}"}} 0.0' in text
+        return dead == 1 and lag
+
+    await eventually(counted)
+    text = (await consuming.http.get("/metrics")).text
+    for outcome in ("applied", "duplicate", "dead_lettered"):
+        assert metric_value(text, "billing_events_processed_total", outcome=outcome) == 1
+    failed = metric_value(
+        text, "billing_events_failed_total", topic=topic, error_type="DecodeError"
+    )
+    assert failed == 1

@@ -6,6 +6,7 @@ import pytest
 
 from pms_contracts.billing_service_pb2 import BillingRequest
 from pms_platform.security import Role
+from pms_testing.tokens import bearer
 
 from .conftest import Billing
 
@@ -119,13 +120,14 @@ async def test_no_token_or_a_bad_token_is_401_with_a_bearer_challenge(billing: B
 
     anonymous = await billing.http.get(f"/billing/accounts/{patient_id}")
     forged = await billing.http.get(
-        f"/billing/accounts/{patient_id}", headers={"Authorization": "Bearer not.a.token"}
+        f"/billing/accounts/{patient_id}", headers=bearer("not.a.token")
     )
 
     for answer in (anonymous, forged):
         assert answer.status_code == 401
-        assert answer.headers["www-authenticate"] == "Bearer"
         assert answer.headers["content-type"] == "application/problem+json"
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert forged.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
 async def test_unknown_account_and_invoice_are_404_problems(billing: Billing) -> None:

@@ -1,7 +1,7 @@
 """Fixtures: echo upstreams and a gateway in front of them, all on real sockets."""
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -9,15 +9,12 @@ import pytest
 
 from pms_gateway.app import create_app
 from pms_gateway.settings import GatewaySettings
-from pms_gateway.testing import (
-    UPSTREAM_NAMES,
-    EchoUpstream,
-    GatewayFactory,
-    RunningUpstream,
-    reserve_port,
-    serve_asgi,
-)
-from pms_platform.testing import TokenMinter
+from pms_testing.processes import reserve_port
+from pms_testing.servers import UPSTREAM_NAMES, EchoUpstream, RunningUpstream, serve_asgi
+from pms_testing.tokens import TokenMinter
+
+GatewayFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+"""Starts a gateway with settings overridden by keyword; yields a client for it."""
 
 
 @pytest.fixture

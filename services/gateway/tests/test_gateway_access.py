@@ -11,10 +11,13 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from fastapi import APIRouter, Depends
 
-from pms_gateway.testing import RunningUpstream, bearer
-from pms_platform.security import Role
-from pms_platform.testing import TokenMinter
+from pms_platform.http_app import create_service_app
+from pms_platform.security import Role, require_roles
+from pms_platform.settings import ServiceSettings
+from pms_testing.servers import RunningUpstream, serve_asgi
+from pms_testing.tokens import TokenMinter, bearer
 
 
 def _b64(data: bytes) -> str:
@@ -81,6 +84,8 @@ async def test_api_routes_without_a_token_are_401_with_a_bearer_challenge(
 async def test_a_non_bearer_authorization_is_401(gateway: httpx.AsyncClient) -> None:
     response = await gateway.get("/api/patients", headers={"Authorization": "Basic dXNlcjpw"})
     assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["detail"] == "A valid bearer token is required"
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
@@ -92,7 +97,8 @@ async def test_attack_tokens_are_401_and_never_reach_the_upstream(
 ) -> None:
     response = await gateway.get("/api/patients", headers=bearer(ATTACKS[attack](token_minter)))
     assert response.status_code == 401
-    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert response.json()["detail"] == "The bearer token is not valid"
     assert not upstreams["patients"].app.received
 
 
@@ -116,7 +122,50 @@ async def test_a_valid_token_with_the_wrong_role_is_403(
     response = await gateway.get(path, headers=bearer(token_minter.mint(role)))
     assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"].startswith("This action needs the role ")
+    assert "www-authenticate" not in response.headers
     assert all(not up.app.received for up in upstreams.values())
+
+
+REFUSALS: dict[str, Callable[[TokenMinter], dict[str, str]]] = {
+    "no-token": lambda _minter: {},
+    "other-scheme": lambda minter: {"Authorization": f"Basic {minter.mint()}"},
+    "garbage": lambda _minter: bearer("not.a.token"),
+    "expired": lambda minter: bearer(minter.mint(expires_in=timedelta(minutes=-5))),
+    "wrong-role": lambda minter: bearer(minter.mint(Role.ANALYST)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+async def test_the_gateway_and_a_service_refuse_with_the_same_bytes(
+    gateway: httpx.AsyncClient, token_minter: TokenMinter, case: str
+) -> None:
+    """One ``authorize``: the same request refused by the gateway (``/api/patients``,
+    ADMIN or CLINICIAN) and by a service route with those roles gives the same answer."""
+    router = APIRouter()
+
+    @router.get("/patients", dependencies=[Depends(require_roles(Role.ADMIN, Role.CLINICIAN))])
+    async def patients() -> list[str]:
+        return []
+
+    service = create_service_app(
+        ServiceSettings(),
+        title="patients",
+        description="",
+        routers=[router],
+        token_verifier=token_minter.verifier(),
+    )
+    headers = {**REFUSALS[case](token_minter), "X-Request-ID": f"same-{case}"}
+    async with serve_asgi(service, lifespan="on") as url, httpx.AsyncClient(base_url=url) as http:
+        from_service = await http.get("/patients", headers=headers)
+    from_gateway = await gateway.get("/api/patients", headers=headers)
+
+    assert from_gateway.status_code == from_service.status_code
+    assert from_gateway.status_code in (401, 403)
+    assert from_gateway.content == from_service.content
+    assert from_gateway.json()["requestId"] == f"same-{case}"
+    for name in ("content-type", "content-length", "www-authenticate"):
+        assert from_gateway.headers.get(name) == from_service.headers.get(name), name
 
 
 @pytest.mark.parametrize(

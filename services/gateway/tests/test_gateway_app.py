@@ -10,17 +10,19 @@ from pydantic import ValidationError
 
 from pms_gateway.app import create_app
 from pms_gateway.settings import GatewaySettings
-from pms_gateway.testing import GatewayFactory, bearer, metric_value
 from pms_platform.logging import configure_logging
-from pms_platform.testing import TokenMinter, app_client
+from pms_testing.http import app_client
+from pms_testing.metrics import metric_value
+from pms_testing.service_checks import assert_serves_health_metrics_and_openapi
+from pms_testing.tokens import TokenMinter, bearer
+
+from .conftest import GatewayFactory
 
 
 async def test_gateway_is_live_ready_and_serves_metrics_and_openapi() -> None:
     async with app_client(create_app(GatewaySettings())) as http:
-        assert (await http.get("/health/live")).json() == {"status": "UP"}
+        await assert_serves_health_metrics_and_openapi(http, "PMS API gateway")
         assert (await http.get("/health/ready")).status_code == 200
-        assert "http_requests_total" in (await http.get("/metrics")).text
-        assert (await http.get("/openapi.json")).json()["info"]["title"] == "PMS API gateway"
 
 
 def test_gateway_listens_on_its_contract_port_by_default() -> None:

@@ -2,7 +2,9 @@
 
 import httpx
 
-from pms_gateway.testing import GatewayFactory, RunningUpstream
+from pms_testing.servers import RunningUpstream
+
+from .conftest import GatewayFactory
 
 
 async def test_api_docs_proxies_the_services_openapi_document(

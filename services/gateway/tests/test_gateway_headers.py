@@ -6,8 +6,9 @@ import httpx
 import pytest
 
 from pms_gateway.headers import next_traceparent
-from pms_gateway.testing import RunningUpstream, bearer, raw_exchange
-from pms_platform.testing import TokenMinter
+from pms_testing.raw_http import raw_exchange
+from pms_testing.servers import RunningUpstream
+from pms_testing.tokens import TokenMinter, bearer
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 INCOMING_TRACEPARENT = f"00-{TRACE_ID}-b7ad6b7169203331-01"

@@ -6,8 +6,11 @@ import pytest
 
 from pms_gateway.rate_limit import InProcessRateLimiter, retry_after_header
 from pms_gateway.settings import RateSpec, parse_rate
-from pms_gateway.testing import GatewayFactory, RunningUpstream, bearer, metric_value
-from pms_platform.testing import TokenMinter
+from pms_testing.metrics import metric_value
+from pms_testing.servers import RunningUpstream
+from pms_testing.tokens import TokenMinter, bearer
+
+from .conftest import GatewayFactory
 
 
 def _login(email: str) -> dict[str, str]:

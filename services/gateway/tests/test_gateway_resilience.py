@@ -8,17 +8,12 @@ import asyncio
 
 import httpx
 
-from pms_gateway.testing import (
-    EchoUpstream,
-    GatewayFactory,
-    HangUpServer,
-    RunningUpstream,
-    bearer,
-    metric_value,
-    reserve_port,
-    serve_asgi,
-)
-from pms_platform.testing import TokenMinter
+from pms_testing.metrics import metric_value
+from pms_testing.processes import reserve_port
+from pms_testing.servers import EchoUpstream, HangUpServer, RunningUpstream, serve_asgi
+from pms_testing.tokens import TokenMinter, bearer
+
+from .conftest import GatewayFactory
 
 PROBLEM = "application/problem+json"
 

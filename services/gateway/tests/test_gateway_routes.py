@@ -4,9 +4,10 @@ import httpx
 import pytest
 
 from pms_gateway.routes import ROUTES, find_route
-from pms_gateway.testing import RunningUpstream, bearer, raw_exchange
 from pms_platform.security import Role
-from pms_platform.testing import TokenMinter
+from pms_testing.raw_http import raw_exchange
+from pms_testing.servers import RunningUpstream
+from pms_testing.tokens import TokenMinter, bearer
 
 
 @pytest.mark.parametrize(

@@ -6,15 +6,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from pms_gateway.testing import (
-    BIG_BODY_BYTES,
-    GatewayFactory,
-    RunningUpstream,
-    bearer,
-    big_body_sha256,
-    raw_exchange,
-)
-from pms_platform.testing import TokenMinter
+from pms_testing.raw_http import raw_exchange
+from pms_testing.servers import BIG_BODY_BYTES, RunningUpstream, big_body_sha256
+from pms_testing.tokens import TokenMinter, bearer
+
+from .conftest import GatewayFactory
 
 MIB = 1024 * 1024
 

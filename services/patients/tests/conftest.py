@@ -12,16 +12,11 @@ from pms_patients.app import create_app
 from pms_patients.models import MIGRATIONS_DIR
 from pms_patients.settings import PatientsSettings
 from pms_platform.security import Role
-from pms_platform.testing import (
-    DatabaseFactory,
-    ServiceProcess,
-    TokenMinter,
-    TopicFactory,
-    app_client,
-    create_database,
-    drop_databases,
-    free_port,
-)
+from pms_testing.databases import DatabaseFactory, create_database, drop_databases
+from pms_testing.http import app_client
+from pms_testing.kafka import TopicFactory
+from pms_testing.processes import ServiceProcess, free_port
+from pms_testing.tokens import TokenMinter
 
 BILLING_MIGRATIONS = Path(__file__).resolve().parents[2] / "billing" / "migrations"
 
@@ -109,8 +104,5 @@ async def client(patients_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 def as_role(token_minter: TokenMinter) -> dict[Role, dict[str, str]]:
     """``Authorization`` headers per role, one user each."""
     return {
-        role: {
-            "Authorization": f"Bearer {token_minter.mint(role, email=f'{role.lower()}@test.com')}"
-        }
-        for role in Role
+        role: token_minter.authorization(role, email=f"{role.lower()}@test.com") for role in Role
     }

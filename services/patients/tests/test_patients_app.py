@@ -6,7 +6,13 @@ import pytest
 from pms_patients.app import create_app
 from pms_patients.models import MIGRATIONS_DIR
 from pms_patients.settings import PatientsSettings
-from pms_platform.testing import DatabaseFactory, app_client
+from pms_testing.databases import DatabaseFactory
+from pms_testing.http import app_client
+from pms_testing.service_checks import (
+    assert_not_ready_without_the_broker,
+    assert_ready,
+    assert_serves_health_metrics_and_openapi,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -27,10 +33,7 @@ async def unmigrated_client() -> AsyncIterator[httpx.AsyncClient]:
 async def test_patients_is_live_and_serves_metrics_and_openapi(
     unmigrated_client: httpx.AsyncClient,
 ) -> None:
-    assert (await unmigrated_client.get("/health/live")).json() == {"status": "UP"}
-    assert "http_requests_total" in (await unmigrated_client.get("/metrics")).text
-    document = (await unmigrated_client.get("/openapi.json")).json()
-    assert document["info"]["title"] == "PMS patients service"
+    await assert_serves_health_metrics_and_openapi(unmigrated_client, "PMS patients service")
 
 
 def test_patients_defaults_to_its_own_port_and_database(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,9 +52,7 @@ async def test_patients_is_ready_on_its_migrated_database_and_the_broker(
     monkeypatch.setenv("PMS_PATIENTS_DATABASE_URL", await database_factory(MIGRATIONS_DIR))
     monkeypatch.setenv("PMS_PATIENTS_KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap_servers)
     async with app_client(create_app(PatientsSettings())) as client:
-        response = await client.get("/health/ready")
-    assert response.status_code == 200
-    assert response.json()["components"] == {"database": "UP", "kafka": "UP"}
+        await assert_ready(client, {"database": "UP", "kafka": "UP"})
 
 
 async def test_patients_is_not_ready_when_the_broker_is_unreachable(
@@ -59,6 +60,4 @@ async def test_patients_is_not_ready_when_the_broker_is_unreachable(
 ) -> None:
     monkeypatch.setenv("PMS_PATIENTS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
     async with app_client(create_app(PatientsSettings())) as client:
-        response = await client.get("/health/ready")
-    assert response.status_code == 503
-    assert response.json()["components"]["kafka"].startswith("DOWN")
+        await assert_not_ready_without_the_broker(client)

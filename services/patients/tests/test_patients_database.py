@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pms_patients.models import MIGRATIONS_DIR, Patient
 from pms_platform.db import Database
-from pms_platform.testing import DatabaseFactory
+from pms_testing.databases import DatabaseFactory
 
 pytestmark = pytest.mark.integration
 

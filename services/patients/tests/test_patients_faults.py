@@ -15,7 +15,8 @@ from pms_patients.app import create_app
 from pms_patients.settings import PatientsSettings
 from pms_platform.kafka import ConsumedEvent, EventConsumer
 from pms_platform.security import Role
-from pms_platform.testing import TokenMinter, app_client
+from pms_testing.http import app_client
+from pms_testing.tokens import TokenMinter
 
 pytestmark = pytest.mark.integration
 

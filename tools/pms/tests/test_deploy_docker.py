@@ -4,8 +4,10 @@ unprivileged user without build tools; the build context leaves secrets and cach
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pms_cli.deploy_check import repo_root
+from pms_cli.services import SERVICES
 
 DOCKERFILE = "deploy/docker/Dockerfile"
 
@@ -102,3 +104,40 @@ def test_the_build_context_is_an_allow_list_without_state_or_tests() -> None:
     assert "**/tests/" in lines
     assert "**/.venv/" in lines
     assert not any(line.startswith("!.") for line in lines), "never re-include dot folders"
+
+
+def _locked_closure(lock: dict[str, Any], root: str) -> set[str]:
+    """Every package the lock installs for ``root`` (its extras followed), dev groups aside."""
+    packages = {package["name"]: package for package in lock["package"]}
+    seen: set[str] = set()
+    pending: list[tuple[str, tuple[str, ...]]] = [(root, ())]
+    while pending:
+        name, extras = pending.pop()
+        package = packages[name]
+        if name in seen and not extras:
+            continue
+        seen.add(name)
+        wanted = list(package.get("dependencies", []))
+        for extra in extras:
+            wanted += package.get("optional-dependencies", {}).get(extra, [])
+        pending += [(dep["name"], tuple(dep.get("extra", ()))) for dep in wanted]
+    return seen
+
+
+def test_the_test_support_never_reaches_an_image() -> None:
+    """pms-testing (and pytest) is in the root's dev group only: no image's locked
+    closure holds it, and the Dockerfile copies its manifest (for the lock check) but
+    never its source, which the build context leaves out too."""
+    root = repo_root()
+    lock = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))
+    workspace = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+
+    assert "pms-testing" in workspace["dependency-groups"]["dev"]
+    for spec in SERVICES:
+        closure = _locked_closure(lock, f"pms-{spec.name}")
+        assert f"pms-{spec.name}" in closure
+        assert {"pms-testing", "pytest"}.isdisjoint(closure), spec.name
+    dockerfile = _dockerfile()
+    assert "COPY libs/testing/pyproject.toml libs/testing/\n" in dockerfile
+    assert not re.search(r"^COPY libs/testing/ ", dockerfile, re.M)
+    assert "libs/testing/src/" in (root / ".dockerignore").read_text(encoding="utf-8")

@@ -6,14 +6,19 @@ errors and Starlette's HTTP errors into ``application/problem+json``. A client's
 input therefore always gets a 4xx with a field -> message map, never a 500.
 """
 
-from collections.abc import Mapping, Sequence
+import copy
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pms_platform.logging import get_logger
@@ -44,44 +49,69 @@ class ProblemError(Exception):
 
 
 class BadRequestError(ProblemError):
+    """The request is not valid: ``errors`` maps each invalid field to its message."""
+
     status = 400
     slug = "validation-error"
 
 
+# The wordings of every 401 about a bearer token (messages and challenges, not secrets).
+BEARER_TOKEN_REQUIRED = "A valid bearer token is required"  # noqa: S105
+BEARER_TOKEN_NOT_VALID = "The bearer token is not valid"  # noqa: S105
+BEARER_CHALLENGE = "Bearer"
+INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"'  # noqa: S105
+
+
 class UnauthorizedError(ProblemError):
+    """401 with the RFC 6750 challenge: ``Bearer`` when no bearer token came, ``Bearer
+    error="invalid_token"`` (``invalid_token=True``) when the one that came is not valid."""
+
     status = 401
     slug = "unauthorized"
 
-    def __init__(self, detail: str = "A valid bearer token is required") -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+    def __init__(self, detail: str = BEARER_TOKEN_REQUIRED, *, invalid_token: bool = False) -> None:
+        challenge = INVALID_TOKEN_CHALLENGE if invalid_token else BEARER_CHALLENGE
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
 
 
 class ForbiddenError(ProblemError):
+    """The caller's role does not allow this action."""
+
     status = 403
     slug = "forbidden"
 
 
 class NotFoundError(ProblemError):
+    """The resource does not exist."""
+
     status = 404
     slug = "not-found"
 
 
 class ConflictError(ProblemError):
+    """The request conflicts with the current state of the resource."""
+
     status = 409
     slug = "conflict"
 
 
 class PreconditionFailedError(ProblemError):
+    """The resource changed since it was read (``If-Match`` names an older version)."""
+
     status = 412
     slug = "precondition-failed"
 
 
 class UnprocessableError(ProblemError):
+    """The request is well formed but cannot be processed as it stands."""
+
     status = 422
     slug = "unprocessable"
 
 
 class TooManyRequestsError(ProblemError):
+    """Too many requests; ``Retry-After`` says how many seconds to wait."""
+
     status = 429
     slug = "too-many-requests"
 
@@ -90,6 +120,8 @@ class TooManyRequestsError(ProblemError):
 
 
 class ServiceUnavailableError(ProblemError):
+    """A service this request needs does not answer; try again later."""
+
     status = 503
     slug = "service-unavailable"
 
@@ -116,6 +148,102 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
 
 
+def _absent_not_null(schema: JsonDict) -> None:
+    """An optional member is left out of the body, never null: no ``"default": null``."""
+    schema.pop("default", None)
+
+
+class ProblemOut(BaseModel):
+    """RFC 9457 problem details: the body of every error answer (``application/problem+json``)."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
+
+    type: str = Field(
+        description="A URI naming the kind of problem", examples=[PROBLEM_TYPE_BASE + "not-found"]
+    )
+    title: str = Field(description="The HTTP status phrase", examples=["Not Found"])
+    status: int = Field(description="The HTTP status code", examples=[404])
+    detail: str = Field(description="What went wrong, in words for people")
+    request_id: str | None = Field(
+        alias="requestId",
+        title="Request Id",
+        description="The request's X-Request-ID (null outside a request)",
+    )
+    errors: dict[str, str] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="Each invalid field and its message (validation errors only)",
+        json_schema_extra=_absent_not_null,
+    )
+
+
+PROBLEM_SCHEMA_REF = "#/components/schemas/" + ProblemOut.__name__
+# Listed together on a route behind CurrentPrincipal / require_roles(...), e.g.
+# ``responses=problem_responses(*ROLE_REFUSALS, NotFoundError)``.
+TOKEN_REFUSALS: tuple[type[ProblemError], ...] = (UnauthorizedError,)
+ROLE_REFUSALS: tuple[type[ProblemError], ...] = (UnauthorizedError, ForbiddenError)
+_RESPONSE_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "The bearer challenge (RFC 6750)",
+            "schema": {"type": "string"},
+        }
+    },
+    429: {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+}
+
+
+def problem_responses(
+    *errors: type[ProblemError] | int, descriptions: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses=``: the problem answers it may give, one entry per status.
+
+    Each is documented as ``application/problem+json`` with the :class:`ProblemOut`
+    schema. The description is ``descriptions[status]`` when given, else what the error
+    classes say (their fixed detail, else their docstring; several are listed), else the
+    HTTP phrase; a bare status code stands for its phrase. The schema itself is added to
+    the document by :func:`pms_platform.openapi.document_problems`.
+    """
+    by_status: dict[int, list[str]] = {}
+    for error in errors:
+        status = error if isinstance(error, int) else error.status
+        said = by_status.setdefault(status, [])
+        description = HTTPStatus(status).phrase if isinstance(error, int) else _described(error)
+        if description not in said:
+            said.append(description)
+    overrides = descriptions or {}
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in sorted(by_status):
+        said = by_status[status]
+        description = overrides.get(status) or (
+            said[0] if len(said) == 1 else "\n".join(f"- {line}" for line in said)
+        )
+        response: dict[str, Any] = {
+            "description": description,
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
+        }
+        if status in _RESPONSE_HEADERS:
+            response["headers"] = copy.deepcopy(_RESPONSE_HEADERS[status])
+        responses[status] = response
+    return responses
+
+
+def _described(error: type[ProblemError]) -> str:
+    """The fixed detail (and field messages) of a class built without arguments, else
+    the first paragraph of its docstring."""
+    try:
+        instance = cast("Callable[[], ProblemError]", error)()
+    except TypeError:  # the detail is the raiser's to give
+        detail = ""
+    else:
+        fields = [f"{name}: {said}" for name, said in (instance.errors or {}).items()]
+        fields = [field for field in fields if not field.endswith(": " + instance.detail)]
+        detail = instance.detail + (f" ({'; '.join(fields)})" if fields else "")
+    for cls in error.__mro__[: error.__mro__.index(ProblemError)]:
+        if not detail and cls.__doc__:
+            detail = inspect.cleandoc(cls.__doc__).split("\n\n")[0]
+    return " ".join(detail.split()) or HTTPStatus(error.status).phrase
+
+
 def field_errors(validation_errors: Sequence[Any]) -> dict[str, str]:
     """Map pydantic error locations to ``field -> message`` (first message wins per field).
 
@@ -139,11 +267,16 @@ def field_errors(validation_errors: Sequence[Any]) -> dict[str, str]:
     return messages
 
 
+def problem_response_for(error: ProblemError) -> JSONResponse:
+    """The answer to ``error``: the same bytes from a service's handler and the gateway."""
+    return problem_response(
+        error.status, error.detail, slug=error.slug, errors=error.errors, headers=error.headers
+    )
+
+
 async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return problem_response(
-        exc.status, exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers
-    )
+    return problem_response_for(exc)
 
 
 async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:

@@ -6,17 +6,25 @@ offsets are committed only after that transaction.
   change, so a redelivered event is recognised and skipped.
 - An event that cannot be decoded, or that its handler refuses with
   :class:`PoisonEventError`, goes to a dead-letter topic with the error and its origin
-  in headers, and the loop carries on with the next event.
+  in headers (``DeadLetterHeader``), and the loop carries on with the next event.
 - Other failures are retried with back-off: database and connection failures until
   they heal (the event must not be lost because the database restarted), anything
   else ``max_attempts`` times before the event is dead-lettered.
+- Each event ends with an :class:`EventOutcome` (applied, duplicate, dead-lettered):
+  returned by :meth:`IdempotentConsumer.process`, counted in its ``outcomes`` and, when
+  the consumer has :class:`~pms_platform.consumer_metrics.ConsumerMetrics`, exported
+  with the lag of its partitions.
+
+Services build their consumer with :func:`pms_platform.workers.consumer_worker`.
 """
 
 import asyncio
+import collections
 import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
+from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, delete, func, select
@@ -24,6 +32,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pms_contracts.vocabulary import DeadLetterHeader, EventHeader
+from pms_platform.consumer_metrics import ConsumerMetrics
 from pms_platform.db import Database
 from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
 from pms_platform.logging import get_logger
@@ -34,6 +44,18 @@ _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, d
 _log = get_logger("pms.consumer")
 
 MessageT = TypeVar("MessageT")
+
+DeadLetterFilter = Callable[[Mapping[str, str]], bool]
+"""Given a dead letter's headers, whether to publish it (a replay skips those the
+service already dead-lettered); a skipped one still counts as dead-lettered."""
+
+
+class EventOutcome(StrEnum):
+    """How the consumer ended with one event (the values label the metrics)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # applied before: a redelivery, skipped
+    DEAD_LETTERED = "dead_lettered"
 
 
 class PoisonEventError(Exception):
@@ -92,12 +114,12 @@ def dead_letter_headers(
     """The original headers plus the error and where the record came from."""
     return {
         **event.headers,
-        "dlt-error": str(error)[:1000] or type(error).__name__,
-        "dlt-error-type": type(error).__name__,
-        "dlt-original-topic": event.topic,
-        "dlt-original-partition": str(event.partition),
-        "dlt-original-offset": str(event.offset),
-        "dlt-consumer-group": group_id,
+        DeadLetterHeader.ERROR: str(error)[:1000] or type(error).__name__,
+        DeadLetterHeader.ERROR_TYPE: type(error).__name__,
+        DeadLetterHeader.ORIGINAL_TOPIC: event.topic,
+        DeadLetterHeader.ORIGINAL_PARTITION: str(event.partition),
+        DeadLetterHeader.ORIGINAL_OFFSET: str(event.offset),
+        DeadLetterHeader.CONSUMER_GROUP: group_id,
     }
 
 
@@ -107,7 +129,13 @@ class _Stopping(Exception):
 
 class IdempotentConsumer(Generic[MessageT]):
     """Consumes ``topics`` in consumer group ``group_id`` and applies each event once
-    with ``handler``; :meth:`start` and :meth:`stop` it in the app's lifespan."""
+    with ``handler``; a background worker (:meth:`start`, :meth:`stop`) of the app.
+
+    ``metrics`` receives each outcome, each dead letter and the lag after every poll;
+    ``should_dead_letter`` may hold back a dead letter (see :data:`DeadLetterFilter`).
+    ``max_poll_records`` and ``fetch_max_wait_ms`` tune the Kafka consumer (see
+    :class:`~pms_platform.kafka.EventConsumer`).
+    """
 
     def __init__(
         self,
@@ -125,6 +153,10 @@ class IdempotentConsumer(Generic[MessageT]):
         backoff_max_seconds: float = 30.0,
         processed_retention: timedelta = timedelta(days=30),
         purge_interval_seconds: float = 600.0,
+        metrics: ConsumerMetrics | None = None,
+        should_dead_letter: DeadLetterFilter | None = None,
+        max_poll_records: int = 500,
+        fetch_max_wait_ms: int = 500,
         consumer_factory: Callable[[], EventConsumer] | None = None,
         producer_factory: Callable[[], EventProducer] | None = None,
     ) -> None:
@@ -140,9 +172,16 @@ class IdempotentConsumer(Generic[MessageT]):
         self._retention = processed_retention
         self._purge_interval = purge_interval_seconds
         self._next_purge_at = 0.0
+        self._metrics = metrics
+        self._should_dead_letter = should_dead_letter
         self._consumer_factory = consumer_factory or (
             lambda: EventConsumer(
-                bootstrap_servers, self._topics, group_id=group_id, client_id=client_id
+                bootstrap_servers,
+                self._topics,
+                group_id=group_id,
+                client_id=client_id,
+                max_poll_records=max_poll_records,
+                fetch_max_wait_ms=fetch_max_wait_ms,
             )
         )
         self._producer_factory = producer_factory or (
@@ -152,6 +191,8 @@ class IdempotentConsumer(Generic[MessageT]):
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._busy = False  # applying a batch, as opposed to waiting for one
+        self.outcomes: collections.Counter[str] = collections.Counter()
+        """How many events ended with each outcome (by its value), since it was made."""
 
     def dead_letter_topic(self, topic: str) -> str:
         return self._dead_letter_topics.get(topic, f"{topic}.DLT")
@@ -191,6 +232,8 @@ class IdempotentConsumer(Generic[MessageT]):
                 await self._pause(backoff)
                 backoff = min(backoff * 2, self._backoff_max)
             finally:
+                if self._metrics is not None:
+                    self._metrics.observe_lag({})  # no partitions assigned any more
                 with contextlib.suppress(Exception):
                     await consumer.stop()
 
@@ -203,6 +246,15 @@ class IdempotentConsumer(Generic[MessageT]):
                 self._busy = False
             if self._stopping.is_set():
                 return
+            await self._observe_lag(consumer)
+
+    async def _observe_lag(self, consumer: EventConsumer) -> None:
+        if self._metrics is None:
+            return
+        try:
+            self._metrics.observe_lag(await consumer.lag())
+        except Exception as error:  # a metric must never stop the consumption
+            _log.warning("consumer lag unavailable", error=type(error).__name__)
 
     async def _consume_batch(self, consumer: EventConsumer, batch: list[ConsumedEvent]) -> None:
         applied: list[ConsumedEvent] = []
@@ -219,38 +271,43 @@ class IdempotentConsumer(Generic[MessageT]):
                 _log.warning("offset commit failed", error=type(error).__name__)
         await self._purge_processed()
 
-    async def process(self, event: ConsumedEvent) -> bool:
-        """Apply one event (or dead-letter it); ``False`` if it was a duplicate."""
-        with bound_request_id(event.headers.get("x-request-id")):
-            try:
-                message = self._handler.decode(event)
-            except Exception as error:
-                await self._dead_letter(event, error)
-                return True
-            key = self._handler.event_id(message) or fallback_event_key(event)
-            attempt = 0
-            while True:
-                try:
-                    return await self._apply(key, message, event)
-                except PoisonEventError as error:
-                    await self._dead_letter(event, error)
-                    return True
-                except Exception as error:
-                    attempt += 1
-                    if not is_transient(error) and attempt >= self._max_attempts:
-                        await self._dead_letter(event, error)
-                        return True
-                    _log.warning(
-                        "event failed; retrying",
-                        topic=event.topic,
-                        partition=event.partition,
-                        offset=event.offset,
-                        attempt=attempt,
-                        error=type(error).__name__,
-                    )
-                    await self._retry_pause(attempt)
+    async def process(self, event: ConsumedEvent) -> EventOutcome:
+        """Apply one event, recognise it as a duplicate, or dead-letter it; reported in
+        :attr:`outcomes` and the metrics."""
+        with bound_request_id(event.headers.get(EventHeader.REQUEST_ID)):
+            outcome = await self._process(event)
+        self.outcomes[outcome.value] += 1
+        if self._metrics is not None:
+            self._metrics.processed.labels(event.topic, outcome.value).inc()
+        return outcome
 
-    async def _apply(self, key: str, message: MessageT, event: ConsumedEvent) -> bool:
+    async def _process(self, event: ConsumedEvent) -> EventOutcome:
+        try:
+            message = self._handler.decode(event)
+        except Exception as error:
+            return await self._dead_letter(event, error)
+        key = self._handler.event_id(message) or fallback_event_key(event)
+        attempt = 0
+        while True:
+            try:
+                return await self._apply(key, message, event)
+            except PoisonEventError as error:
+                return await self._dead_letter(event, error)
+            except Exception as error:
+                attempt += 1
+                if not is_transient(error) and attempt >= self._max_attempts:
+                    return await self._dead_letter(event, error)
+                _log.warning(
+                    "event failed; retrying",
+                    topic=event.topic,
+                    partition=event.partition,
+                    offset=event.offset,
+                    attempt=attempt,
+                    error=type(error).__name__,
+                )
+                await self._retry_pause(attempt)
+
+    async def _apply(self, key: str, message: MessageT, event: ConsumedEvent) -> EventOutcome:
         async with self._database.transaction() as session:
             claimed = await session.execute(
                 insert(self._table)
@@ -260,15 +317,26 @@ class IdempotentConsumer(Generic[MessageT]):
             )
             if claimed.scalar_one_or_none() is None:
                 _log.info("duplicate event skipped", topic=event.topic, offset=event.offset)
-                return False
+                return EventOutcome.DUPLICATE
             await self._handler.handle(session, message, event)
-        return True
+        return EventOutcome.APPLIED
 
-    async def _dead_letter(self, event: ConsumedEvent, error: BaseException) -> None:
+    async def _dead_letter(self, event: ConsumedEvent, error: BaseException) -> EventOutcome:
         """Publish the record as it came to the dead-letter topic; retried until the
         broker acknowledges (or the loop stops), as the offset moves on after it."""
         topic = self.dead_letter_topic(event.topic)
         headers = dead_letter_headers(event, error, self._group_id)
+        if self._should_dead_letter is None or self._should_dead_letter(headers):
+            await self._publish_dead_letter(event, topic, headers)
+        else:
+            _log.info("dead letter held back", topic=event.topic, offset=event.offset)
+        if self._metrics is not None:
+            self._metrics.failed.labels(event.topic, type(error).__name__).inc()
+        return EventOutcome.DEAD_LETTERED
+
+    async def _publish_dead_letter(
+        self, event: ConsumedEvent, topic: str, headers: Mapping[str, str]
+    ) -> None:
         key = event.key.decode(errors="replace") if event.key is not None else None
         attempt = 0
         while True:
@@ -294,7 +362,7 @@ class IdempotentConsumer(Generic[MessageT]):
                 partition=event.partition,
                 offset=event.offset,
                 dead_letter_topic=topic,
-                error_type=type(error).__name__,
+                error_type=headers[DeadLetterHeader.ERROR_TYPE],
             )
             return
 

@@ -1,24 +1,57 @@
 """The FastAPI factory every service calls, so that all of them share one behaviour:
-request ids, access log, problem+json errors, health, metrics and the OpenAPI document."""
+request ids, access log, problem+json errors, health, metrics and the OpenAPI document,
+and the background workers started and stopped around the service's own lifespan."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.middleware import Middleware
 
 from pms_platform.errors import install_problem_handlers
-from pms_platform.health import ReadinessCheck, health_router
+from pms_platform.health import ReadinessCheck, ReadinessReport, health_router
+from pms_platform.logging import get_logger
 from pms_platform.metrics import HttpMetrics, MetricsMiddleware, metrics_router
+from pms_platform.openapi import document_problems
 from pms_platform.request_context import RequestContextMiddleware
 from pms_platform.security import TokenVerifier
 from pms_platform.settings import ServiceSettings
 
 if TYPE_CHECKING:  # a service without a database (the gateway) need not load SQLAlchemy
     from pms_platform.db import Database
+    from pms_platform.workers import Worker
 
 ServiceLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+_log = get_logger("pms.workers")
+
+
+@asynccontextmanager
+async def running_workers(
+    workers: "Sequence[Worker]", stop_timeout_seconds: float
+) -> AsyncIterator[None]:
+    """Start ``workers`` in order (a failed start stops those already started and
+    fails the start-up); at exit stop them all together, each within the timeout. A
+    worker must not need another: what they share is opened by the service's lifespan."""
+    started: list[Worker] = []
+    try:
+        for worker in workers:
+            await worker.start()
+            started.append(worker)
+        yield
+    finally:
+        stopped = await asyncio.gather(
+            *(worker.stop(stop_timeout_seconds) for worker in started), return_exceptions=True
+        )
+        for worker, result in zip(started, stopped, strict=True):
+            if isinstance(result, BaseException):
+                _log.error(
+                    "worker failed to stop",
+                    worker=type(worker).__name__,
+                    error_type=type(result).__name__,
+                )
 
 
 def create_service_app(
@@ -29,16 +62,30 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     database: "Database | None" = None,
     readiness: Mapping[str, ReadinessCheck] | None = None,
+    readiness_report: ReadinessReport | None = None,
     lifespan: ServiceLifespan | None = None,
+    workers: "Sequence[Worker]" = (),
     token_verifier: TokenVerifier | None = None,
+    middleware: Sequence[Middleware] = (),
+    metrics_registry: CollectorRegistry | None = None,
+    docs_url: str | None = "/docs",
+    redoc_url: str | None = "/redoc",
 ) -> FastAPI:
     """Build a service's app.
 
     ``database``, when given, is stored on ``app.state`` for the request session,
-    checked by ``/health/ready`` and disposed at shutdown. ``token_verifier`` backs the
-    ``CurrentPrincipal`` and ``require_roles`` dependencies and is closed at shutdown.
-    ``lifespan`` wraps the service's own start-up and shutdown work (consumers, relays,
-    gRPC servers).
+    checked by ``/health/ready`` and disposed at shutdown. ``readiness`` adds checks to
+    ``/health/ready``; ``readiness_report`` replaces them (see :mod:`pms_platform.health`).
+    ``token_verifier`` backs the ``CurrentPrincipal`` and ``require_roles`` dependencies
+    and is closed at shutdown. ``lifespan`` wraps the service's own start-up and
+    shutdown work (seeding, clients, a gRPC server). ``workers`` (outbox relays,
+    consumers, retry loops) start after that start-up and stop, together, before its
+    shutdown, only when the ``background_workers`` setting is on.
+
+    ``middleware`` runs inside the platform's (request id and access log, then the HTTP
+    metrics), in the order given. ``metrics_registry`` is the registry ``/metrics``
+    serves (a new one unless given: pass it to build metrics before the app);
+    ``docs_url`` and ``redoc_url`` are FastAPI's documentation pages (``None``: none).
     """
     checks: dict[str, ReadinessCheck] = dict(readiness or {})
     if database is not None:
@@ -47,34 +94,43 @@ def create_service_app(
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            if lifespan is None:
+            async with AsyncExitStack() as stack:
+                if lifespan is not None:
+                    await stack.enter_async_context(lifespan(app))
+                if settings.background_workers:
+                    await stack.enter_async_context(
+                        running_workers(workers, settings.shutdown_grace_seconds)
+                    )
                 yield
-            else:
-                async with lifespan(app):
-                    yield
         finally:
             if database is not None:
                 await database.dispose()
             if token_verifier is not None:
                 await token_verifier.close()
 
+    registry = CollectorRegistry() if metrics_registry is None else metrics_registry
     app = FastAPI(
         title=title,
         description=description,
         version="0.1.0",
         lifespan=app_lifespan,
+        docs_url=docs_url,
+        redoc_url=redoc_url,
+        # First runs first: the request id must exist before anything logs.
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(MetricsMiddleware, metrics=HttpMetrics(registry)),
+            *middleware,
+        ],
     )
     app.state.settings = settings
     app.state.database = database
     app.state.token_verifier = token_verifier
-    registry = CollectorRegistry()
     app.state.metrics_registry = registry
     install_problem_handlers(app)
-    app.include_router(health_router(checks))
+    document_problems(app)
+    app.include_router(health_router(checks, readiness_report))
     app.include_router(metrics_router(registry))
     for router in routers:
         app.include_router(router)
-    # Added last so they run first: the request id must exist before anything logs.
-    app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
-    app.add_middleware(RequestContextMiddleware)
     return app

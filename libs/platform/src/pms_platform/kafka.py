@@ -59,7 +59,8 @@ class ConsumedEvent:
 
 
 def _encode_headers(headers: Mapping[str, str]) -> list[tuple[str, bytes]]:
-    return [(name, value.encode()) for name, value in headers.items()]
+    # str(): aiokafka takes exact str names only, not a StrEnum member (EventHeader...).
+    return [(str(name), value.encode()) for name, value in headers.items()]
 
 
 def _decode_headers(headers: Sequence[tuple[str, bytes]] | None) -> dict[str, str]:

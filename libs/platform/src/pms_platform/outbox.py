@@ -5,27 +5,14 @@ and relayed to Kafka afterwards, so a Kafka outage delays events but never loses
   migration creates the same columns and indexes by hand).
 - :func:`enqueue` adds an event to the caller's transaction and, in the same
   transaction, notifies the relay (``pg_notify``; delivered only if the commit succeeds).
-- :class:`OutboxRelay` publishes unsent rows in id order, woken by ``LISTEN`` and also
-  polling, and marks them sent only after the broker acknowledged them. Several
-  instances may run: rows are claimed with ``FOR UPDATE SKIP LOCKED``, and a row waits
-  while an earlier unsent row with the same key is claimed by another instance, so
-  one key's events are published in id order. Delivery is at least once (a crash
-  between the acknowledgement and the commit sends a row again): consumers drop
-  duplicates by event id.
 
+The relay that publishes the table is :class:`pms_platform.outbox_relay.OutboxRelay`.
 Callers keep id order equal to commit order for one key by serialising the changes of
 one key (for example by locking the aggregate's row before enqueueing).
 """
 
-import asyncio
-import contextlib
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from collections.abc import Mapping
 
-import asyncpg
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -38,26 +25,18 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    delete,
-    exists,
     func,
     insert,
-    or_,
-    select,
     text,
-    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms_platform.db import Database
-from pms_platform.kafka import EventProducer, ProtobufMessage
-from pms_platform.logging import get_logger
+from pms_contracts.vocabulary import EventHeader
+from pms_platform.kafka import ProtobufMessage
 from pms_platform.request_context import current_request_id, current_traceparent
 
 DEFAULT_OUTBOX_TABLE = "outbox_events"
-REQUEST_ID_HEADER = "x-request-id"
-_log = get_logger("pms.outbox")
 
 
 def outbox_table(metadata: MetaData, name: str = DEFAULT_OUTBOX_TABLE) -> Table:
@@ -104,9 +83,9 @@ async def enqueue(
     """
     merged = dict(headers or {})
     if (request_id := current_request_id()) is not None:
-        merged.setdefault(REQUEST_ID_HEADER, request_id)
+        merged.setdefault(EventHeader.REQUEST_ID, request_id)
     if (traceparent := current_traceparent()) is not None:
-        merged.setdefault("traceparent", traceparent)
+        merged.setdefault(EventHeader.TRACEPARENT, traceparent)
     payload = value if isinstance(value, bytes) else value.SerializeToString()
     statement = (
         insert(table)
@@ -115,290 +94,3 @@ async def enqueue(
     )
     row = (await session.execute(statement)).one()
     return int(row[0])
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    id: int
-    topic: str
-    key: str | None
-    value: bytes
-    headers: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class RelayPass:
-    """What one pass of the relay did."""
-
-    sent: int
-    claimed: int
-    error: Exception | None = None
-
-
-ProducerFactory = Callable[[], EventProducer]
-_Failure = tuple[int, Exception]
-
-
-class OutboxRelay:
-    """Publishes a service's outbox to Kafka; :meth:`start` and :meth:`stop` it in the
-    app's lifespan. :meth:`publish_pending` runs one pass (for tests and tools)."""
-
-    def __init__(
-        self,
-        database: Database,
-        table: Table,
-        *,
-        bootstrap_servers: str | None = None,
-        client_id: str = "pms",
-        producer_factory: ProducerFactory | None = None,
-        poll_interval_seconds: float = 1.0,
-        batch_size: int = 200,
-        parallel_keys: int = 64,
-        send_timeout_seconds: float = 30.0,
-        backoff_initial_seconds: float = 0.5,
-        backoff_max_seconds: float = 30.0,
-        sent_retention: timedelta = timedelta(days=7),
-        purge_interval_seconds: float = 600.0,
-    ) -> None:
-        if producer_factory is None:
-            if bootstrap_servers is None:
-                raise ValueError("give bootstrap_servers or a producer_factory")
-            servers = bootstrap_servers
-
-            def producer_factory() -> EventProducer:
-                return EventProducer(servers, client_id=client_id)
-
-        self._database = database
-        self._table = table
-        self._producer_factory = producer_factory
-        self._poll_interval = poll_interval_seconds
-        self._batch_size = batch_size
-        self._parallel_keys = parallel_keys
-        self._send_timeout = send_timeout_seconds
-        self._backoff_initial = backoff_initial_seconds
-        self._backoff_max = backoff_max_seconds
-        self._retention = sent_retention
-        self._purge_interval = purge_interval_seconds
-        self._next_purge_at = 0.0
-        self._producer: EventProducer | None = None
-        self._listener: asyncpg.Connection | None = None
-        self._wakeup = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.consecutive_failures = 0
-        """Passes in a row that failed (broker or database unreachable); 0 when healthy."""
-
-    async def start(self) -> None:
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._table.name}")
-
-    async def stop(self, timeout_seconds: float = 5.0) -> None:
-        """Finish the pass in progress (up to ``timeout_seconds``: a reachable broker
-        acknowledges in milliseconds), then close. A pass cut short leaves its rows
-        unsent for the next start; what the broker already has may then come twice."""
-        self._stopping.set()
-        self._wakeup.set()
-        task, self._task = self._task, None
-        if task is not None:
-            await asyncio.wait({task}, timeout=timeout_seconds)
-            task.cancel()  # nothing happens if it has finished
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self._close_listener()
-        await self._discard_producer()
-
-    async def publish_pending(self) -> RelayPass:
-        """Claim up to one batch of unsent rows, publish them, mark the acknowledged
-        ones sent. A broker failure stops that key's rows (order) and is returned."""
-        producer = await self._ready_producer()
-        async with self._database.transaction() as session:
-            rows = await self._claim(session)
-            if not rows:
-                return RelayPass(sent=0, claimed=0)
-            sent, failures = await self._send(producer, rows)
-            await self._mark(session, sent, failures)
-        for row_id, error in failures.items():
-            _log.warning(
-                "outbox publish failed",
-                outbox_id=row_id,
-                error=f"{type(error).__name__}: {error}",
-            )
-        first_error = next(iter(failures.values()), None)
-        return RelayPass(sent=len(sent), claimed=len(rows), error=first_error)
-
-    async def _run(self) -> None:
-        backoff = self._backoff_initial
-        while not self._stopping.is_set():
-            await self._listen()
-            self._wakeup.clear()  # before reading, so a notification in between is kept
-            try:
-                result = await self.publish_pending()
-                error = result.error
-            except Exception as failure:  # broker or database down: back off, keep rows
-                result, error = RelayPass(sent=0, claimed=0), failure
-                _log.warning("outbox relay pass failed", error=f"{type(error).__name__}")
-            if error is not None:
-                self.consecutive_failures += 1
-                await self._discard_producer()
-                await self._back_off(backoff)
-                backoff = min(backoff * 2, self._backoff_max)
-                continue
-            backoff = self._backoff_initial
-            self.consecutive_failures = 0
-            if result.claimed >= self._batch_size:
-                continue  # more may be waiting
-            await self._purge_sent()
-            await self._sleep(self._poll_interval)
-
-    async def _claim(self, session: AsyncSession) -> list[OutboxRow]:
-        t = self._table
-        claimed = (
-            select(t.c.id, t.c.key)
-            .where(t.c.sent_at.is_(None))
-            .order_by(t.c.id)
-            .limit(self._batch_size)
-            .with_for_update(skip_locked=True)
-            .cte("claimed")
-        )
-        earlier = t.alias("earlier")
-        # An earlier unsent row of the same key that we did not claim is being published
-        # by another relay: our row waits for the next pass.
-        blocked = exists().where(
-            earlier.c.sent_at.is_(None),
-            earlier.c.key == claimed.c.key,
-            earlier.c.id < claimed.c.id,
-            earlier.c.id.not_in(select(claimed.c.id)),
-        )
-        statement = (
-            select(t.c.id, t.c.topic, t.c.key, t.c.value, t.c.headers)
-            .join(claimed, claimed.c.id == t.c.id)
-            .where(or_(claimed.c.key.is_(None), ~blocked))
-            .order_by(t.c.id)
-        )
-        result = await session.execute(statement)
-        return [
-            OutboxRow(id=r.id, topic=r.topic, key=r.key, value=r.value, headers=r.headers or {})
-            for r in result
-        ]
-
-    async def _send(
-        self, producer: EventProducer, rows: Sequence[OutboxRow]
-    ) -> tuple[list[int], dict[int, Exception]]:
-        """Publish one lane per key concurrently, each lane in id order; a lane stops at
-        its first failure so that no later event of that key overtakes it."""
-        lanes: dict[object, list[OutboxRow]] = {}
-        for row in rows:
-            lanes.setdefault(row.key if row.key is not None else ("row", row.id), []).append(row)
-        slots = asyncio.Semaphore(self._parallel_keys)
-
-        async def publish_lane(lane: list[OutboxRow]) -> tuple[list[int], _Failure | None]:
-            done: list[int] = []
-            for row in lane:
-                try:
-                    async with slots:
-                        await asyncio.wait_for(
-                            producer.send(
-                                row.topic, key=row.key, value=row.value, headers=row.headers
-                            ),
-                            self._send_timeout,
-                        )
-                except Exception as error:
-                    return done, (row.id, error)
-                done.append(row.id)
-            return done, None
-
-        outcomes = await asyncio.gather(*(publish_lane(lane) for lane in lanes.values()))
-        sent = sorted(row_id for done, _ in outcomes for row_id in done)
-        failures = dict(failure for _, failure in outcomes if failure is not None)
-        return sent, failures
-
-    async def _mark(
-        self, session: AsyncSession, sent: Sequence[int], failures: Mapping[int, Exception]
-    ) -> None:
-        t = self._table
-        if sent:
-            await session.execute(
-                update(t)
-                .where(t.c.id.in_(sent))
-                .values(sent_at=func.now(), attempts=t.c.attempts + 1, last_error=None)
-            )
-        for row_id, error in failures.items():
-            await session.execute(
-                update(t)
-                .where(t.c.id == row_id)
-                .values(
-                    attempts=t.c.attempts + 1,
-                    last_error=f"{type(error).__name__}: {error}"[:500],
-                )
-            )
-
-    async def _ready_producer(self) -> EventProducer:
-        if self._producer is None:
-            producer = self._producer_factory()
-            try:
-                await asyncio.wait_for(producer.start(), self._send_timeout)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await producer.stop()
-                raise
-            self._producer = producer
-        return self._producer
-
-    async def _discard_producer(self) -> None:
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            with contextlib.suppress(Exception):
-                await producer.stop()
-
-    async def _listen(self) -> None:
-        """Open the ``LISTEN`` connection if it is not open; polling covers the gaps."""
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        await self._close_listener()
-        dsn = self._database.engine.url.set(drivername="postgresql")
-        try:
-            connection = await asyncpg.connect(dsn.render_as_string(hide_password=False), timeout=5)
-            await connection.add_listener(self._table.name, self._on_notify)
-        except Exception as error:  # best effort: polling still finds every row
-            _log.debug("outbox listen unavailable; polling", error=type(error).__name__)
-            return
-        self._listener = connection
-
-    def _on_notify(self, *_args: Any) -> None:
-        self._wakeup.set()
-
-    async def _close_listener(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None and not listener.is_closed():
-            with contextlib.suppress(Exception):
-                await listener.close(timeout=2)
-
-    async def _sleep(self, seconds: float) -> None:
-        """Sleep until ``seconds`` pass, a notification arrives, or the relay stops."""
-        if self._stopping.is_set():
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), seconds)
-
-    async def _back_off(self, seconds: float) -> None:
-        """Sleep ``seconds`` unless the relay stops; new events do not cut it short."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-
-    async def _purge_sent(self) -> None:
-        """Delete rows sent longer ago than the retention (kept meanwhile for operators)."""
-        if time.monotonic() < self._next_purge_at:
-            return
-        self._next_purge_at = time.monotonic() + self._purge_interval
-        t = self._table
-        old = (
-            select(t.c.id)
-            .where(t.c.sent_at < func.now() - self._retention)
-            .limit(10_000)
-            .scalar_subquery()
-        )
-        try:
-            async with self._database.transaction() as session:
-                await session.execute(delete(t).where(t.c.id.in_(old)))
-        except Exception as error:  # housekeeping only: try again next interval
-            _log.warning("outbox purge failed", error=type(error).__name__)

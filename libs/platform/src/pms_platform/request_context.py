@@ -1,16 +1,21 @@
-"""The request id: taken from ``X-Request-ID`` when the client sent a sane one, made otherwise.
+"""What a request says about itself: its id, its trace parent and its client's address.
 
-It is bound to the logging context for the whole request, echoed in the response,
-and read by outgoing calls (HTTP, gRPC metadata, Kafka headers) through
+The request id is taken from ``X-Request-ID`` when the client sent a sane one, made
+otherwise. It is bound to the logging context for the whole request, echoed in the
+response, and read by outgoing calls (HTTP, gRPC metadata, Kafka headers) through
 :func:`current_request_id`.
+
+The client's address (:func:`client_address_of`) is the TCP peer of the ASGI scope, or,
+behind a trusted proxy, the nearest address in ``X-Forwarded-For`` that is not a proxy.
 """
 
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from ipaddress import IPv4Network, IPv6Network, ip_address
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +28,8 @@ _TRACEPARENT = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _traceparent: ContextVar[str | None] = ContextVar("traceparent", default=None)
 _log = get_logger("pms.access")
+IpNetwork = IPv4Network | IPv6Network
+UNKNOWN_CLIENT = "unknown"
 
 
 def current_request_id() -> str | None:
@@ -101,3 +108,46 @@ def bound_request_id(candidate: str | None) -> Iterator[str]:
             yield request_id
     finally:
         _request_id.reset(token)
+
+
+def client_address_of(scope: Scope, trusted_proxies: Sequence[IpNetwork]) -> str:
+    """The client's address of the HTTP request ``scope`` (see :func:`client_address`)."""
+    client = scope.get("client")
+    peer = client[0] if client else None
+    forwarded_for = next(
+        (value for name, value in scope.get("headers", []) if name == b"x-forwarded-for"), None
+    )
+    decoded = forwarded_for.decode("latin-1") if forwarded_for is not None else None
+    return client_address(peer, decoded, trusted_proxies)
+
+
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted_proxies: Sequence[IpNetwork]
+) -> str:
+    """The client's address: the TCP peer, unless the peer is a trusted proxy; then the
+    nearest address in ``X-Forwarded-For`` that is not itself a trusted proxy (entries
+    further left were written by the client and prove nothing)."""
+    if peer is None:
+        return UNKNOWN_CLIENT
+    if not forwarded_for or not _is_trusted(peer, trusted_proxies):
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted_proxies):
+            return _normalised(hop) or peer
+    return _normalised(hops[0]) or peer if hops else peer
+
+
+def _normalised(address: str) -> str | None:
+    try:
+        return str(ip_address(address))
+    except ValueError:
+        return None
+
+
+def _is_trusted(address: str, trusted_proxies: Sequence[IpNetwork]) -> bool:
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in trusted_proxies)

@@ -5,11 +5,15 @@ again only when a token names a key id we have not seen (rate limited, so a floo
 forged key ids cannot turn into a flood of requests to auth). The algorithm is pinned
 by the verifier, never taken from the token, which closes ``alg=none`` and the
 HS256-with-the-public-key confusion.
+
+:func:`authorize` is the one access check (bearer header, token, role) with one wording
+for each refusal; the gateway calls it on raw headers, and the FastAPI dependencies
+``CurrentPrincipal`` and ``require_roles`` wrap it.
 """
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -20,7 +24,7 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from pms_platform.errors import ForbiddenError, UnauthorizedError
+from pms_platform.errors import BEARER_TOKEN_NOT_VALID, ForbiddenError, UnauthorizedError
 from pms_platform.logging import get_logger
 from pms_platform.settings import ServiceSettings
 
@@ -28,6 +32,8 @@ TOKEN_ISSUER = "pms-auth"
 TOKEN_AUDIENCE = "pms"
 TOKEN_ALGORITHM = "EdDSA"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "email", "role", "iat", "exp", "jti")
+SESSION_CLAIM = "sid"
+"""The refresh token family (session) an access token was issued with; optional."""
 _log = get_logger("pms.security")
 
 
@@ -46,6 +52,8 @@ class Principal:
     role: Role
     token_id: str
     expires_at: datetime
+    session_id: str | None = None
+    """The token's ``sid`` claim: the session (refresh token family) it was issued with."""
 
 
 class InvalidTokenError(Exception):
@@ -219,54 +227,80 @@ class TokenVerifier:
             role = Role(claims["role"])
         except (jwt.PyJWTError, ValueError) as error:
             raise InvalidTokenError(f"token refused: {error}") from None
+        session_id = claims.get(SESSION_CLAIM)
         return Principal(
             user_id=str(claims["sub"]),
             email=str(claims["email"]),
             role=role,
             token_id=str(claims["jti"]),
             expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
+            session_id=session_id if isinstance(session_id, str) else None,
         )
 
     async def close(self) -> None:
         await self._keys.close()
 
 
-_bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/login")
-
-
-def bearer_token(request: Request) -> str | None:
-    """The token of an ``Authorization: Bearer ...`` header, if there is one."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer ...`` header value, if it is one."""
+    scheme, _, credentials = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         return None
     return credentials.strip()
 
 
-async def current_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+def role_required(roles: Collection[Role]) -> ForbiddenError:
+    """The 403 of a caller whose role is not one of ``roles``."""
+    return ForbiddenError("This action needs the role " + " or ".join(sorted(roles)))
+
+
+async def authorize(
+    authorization: str | None, verifier: TokenVerifier, roles: Collection[Role] | None = None
 ) -> Principal:
-    """The verified caller; 401 with ``WWW-Authenticate: Bearer`` otherwise."""
-    verifier: TokenVerifier = request.app.state.token_verifier
-    if credentials is None:
+    """The verified caller of a request with this ``Authorization`` header value.
+
+    Raises :class:`UnauthorizedError` (401) when there is no bearer token (challenge
+    ``Bearer``) or the token is not valid (``Bearer error="invalid_token"``), and
+    :class:`ForbiddenError` (403) when ``roles`` is given and the caller has none of them.
+    """
+    token = bearer_token(authorization)
+    if token is None:
         raise UnauthorizedError()
     try:
-        return await verifier.verify(credentials.credentials)
+        principal = await verifier.verify(token)
     except InvalidTokenError as error:
         _log.info("token refused", reason=str(error))
-        raise UnauthorizedError("The bearer token is not valid") from None
+        raise UnauthorizedError(BEARER_TOKEN_NOT_VALID, invalid_token=True) from None
+    if roles is not None and principal.role not in roles:
+        raise role_required(roles)
+    return principal
+
+
+# Only for the OpenAPI document (bearer auth on every protected route): ``authorize``
+# reads the header itself, so that services and the gateway parse it the same way.
+_bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/login")
+_BearerScheme = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _verifier(request: Request) -> TokenVerifier:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier
+
+
+async def current_principal(request: Request, _scheme: _BearerScheme) -> Principal:
+    """The verified caller (any role); 401 otherwise. See :func:`authorize`."""
+    return await authorize(request.headers.get("authorization"), _verifier(request))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency that lets only callers with one of ``roles`` through (403 otherwise)."""
+def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that lets only callers with one of ``roles`` through: 401 without a
+    valid token, 403 with another role. See :func:`authorize`."""
     allowed = frozenset(roles)
 
-    async def principal_with_role(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in allowed:
-            raise ForbiddenError("This action needs the role " + " or ".join(sorted(allowed)))
-        return principal
+    async def principal_with_role(request: Request, _scheme: _BearerScheme) -> Principal:
+        return await authorize(request.headers.get("authorization"), _verifier(request), allowed)
 
     return principal_with_role

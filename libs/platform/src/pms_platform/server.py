@@ -17,15 +17,33 @@ import uvicorn
 from fastapi import FastAPI
 
 from pms_platform.logging import configure_logging, get_logger
-from pms_platform.migrations import upgrade_to_head
 from pms_platform.settings import DatabaseSettings, ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
+def serve(
+    app: FastAPI | str,
+    settings: ServiceSettings,
+    *,
+    workers: int = 1,
+    forwarded_allow_ips: str | None = None,
+) -> None:
+    """Run ``app`` under uvicorn on the settings' host and port until SIGTERM or Ctrl-C.
+
+    ``app`` may be the import string of an app factory (``"pms_gateway.app:create"``),
+    which ``workers`` > 1 needs: each worker process imports and calls it.
+    ``forwarded_allow_ips`` names the proxies whose ``X-Forwarded-For`` is believed
+    (comma-separated, or ``"*"``); ``""`` believes none, ``None`` keeps uvicorn's
+    default (local clients, or the ``FORWARDED_ALLOW_IPS`` environment variable).
+    """
+    factory = isinstance(app, str)
+    if workers > 1 and not factory:
+        raise ValueError("several workers need the import string of the app factory")
     uvicorn.run(
         app,
+        factory=factory,
+        workers=workers if factory else None,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
@@ -33,6 +51,9 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         loop="uvloop",
         http="httptools",
+        ws="none",  # no service serves WebSockets
+        proxy_headers=forwarded_allow_ips != "",
+        forwarded_allow_ips=forwarded_allow_ips or None,
     )
 
 
@@ -62,6 +83,9 @@ def run_service_command(
         if migrations_dir is None or not isinstance(settings, DatabaseSettings):
             log.info("no database to migrate")
             return
+        # Imported here: serving needs no Alembic (the gateway not even SQLAlchemy).
+        from pms_platform.migrations import upgrade_to_head
+
         asyncio.run(upgrade_to_head(migrations_dir, settings.database_url))
         log.info("database migrated")
         return

@@ -37,6 +37,11 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     shutdown_grace_seconds: float = Field(default=10.0, gt=0)
+    background_workers: bool = Field(
+        default=True,
+        description="Run the service's background workers (outbox relay, event consumers, "
+        "retry loops); off, the service only answers requests.",
+    )
 
     @property
     def is_production(self) -> bool:

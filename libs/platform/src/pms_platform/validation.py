@@ -13,15 +13,19 @@ rather than pydantic's generic "Field required". The messages are the original
 system's, byte for byte: its clients show them to people.
 
 The plain functions (``parse_iso_date``, ``is_email``, ``is_currency_code``...) serve
-code that validates outside a pydantic model (event decoding, report parameters).
+code that validates outside a pydantic model (event decoding, report parameters), and
+:func:`validated` builds a model from a decoded gRPC request or event, turning its
+errors into the same 400 (field -> message map) that an HTTP request gets.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+
+from pms_platform.errors import BadRequestError, field_errors
 
 EMAIL_MAX = 255
 ISO_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -30,6 +34,8 @@ CURRENCY_CODE_PATTERN = re.compile(r"^[A-Z]{3}$")
 
 WHEN_MISSING: Any = Field(default=None, validate_default=True)
 """Put in ``Annotated`` beside a validator: a missing field is validated as ``None``."""
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def _labelled(label: str | None, text: str) -> str:
@@ -96,14 +102,24 @@ def _before(check: Callable[[Any], Any]) -> Any:
     return BeforeValidator(check)
 
 
+def _text_only(check: Callable[[str | None], str]) -> Any:
+    """``check`` for text or a missing value; anything else (a number, a list...) is left
+    to the field's own ``str`` type, which refuses it ("Input should be a valid string")."""
+
+    def run(value: Any) -> Any:
+        return check(value) if value is None or isinstance(value, str) else value
+
+    return _before(run)
+
+
 def required_text(label: str, maximum: int) -> Any:
     """The ``Annotated`` validator of a required text field (see the module docstring)."""
-    return _before(lambda value: check_required_text(value, label, maximum))
+    return _text_only(lambda value: check_required_text(value, label, maximum))
 
 
 def email_address(label: str = "Email") -> Any:
     """The ``Annotated`` validator of a required email address."""
-    return _before(lambda value: check_email(value, label))
+    return _text_only(lambda value: check_email(value, label))
 
 
 def iso_date(label: str) -> Any:
@@ -128,3 +144,14 @@ def optional_iso_date(label: str) -> Any:
         return None if value is None else required.func(value)
 
     return _before(check)
+
+
+def validated(model: type[ModelT], data: Mapping[str, Any]) -> ModelT:
+    """``model`` from ``data`` (JSON names), or a :class:`BadRequestError` ("The request
+    is not valid") with a field -> message map: a 400, or INVALID_ARGUMENT over gRPC."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise BadRequestError(
+            "The request is not valid", errors=field_errors(error.errors())
+        ) from None

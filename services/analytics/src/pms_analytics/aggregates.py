@@ -1,4 +1,5 @@
-"""What one event changes in the aggregates: pure functions, no SQL.
+"""The changes decoded from events (``PatientChange``, ``BillingChange``), the names of
+the counters (``TotalName``) and what one change does to them: pure functions, no SQL.
 
 Counters move by the difference an event makes. For patients that difference depends on
 what was known before (was the patient active, under which birth date were they
@@ -22,21 +23,9 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
+from pms_contracts.vocabulary import BillingEventType, PatientEventType
+
 K = TypeVar("K")
-
-
-class PatientEventType(StrEnum):
-    CREATED = "PATIENT_CREATED"
-    UPDATED = "PATIENT_UPDATED"
-    DELETED = "PATIENT_DELETED"
-
-
-class BillingEventType(StrEnum):
-    ACCOUNT_CREATED = "ACCOUNT_CREATED"
-    INVOICE_ISSUED = "INVOICE_ISSUED"
-    INVOICE_PAID = "INVOICE_PAID"
-    INVOICE_VOIDED = "INVOICE_VOIDED"
-    ACCOUNT_CLOSED = "ACCOUNT_CLOSED"
 
 
 class TotalName(StrEnum):

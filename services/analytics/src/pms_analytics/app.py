@@ -1,14 +1,14 @@
-"""Builds the analytics service: the report API, with the event consumer started and
-stopped by its lifespan (one process)."""
+"""Builds the analytics service: the report API, with the event consumer as its
+background worker (one process)."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from pms_analytics.api import router
-from pms_analytics.consumer import AnalyticsConsumer, ConsumerMetrics
+from pms_analytics.consumer import analytics_consumer
+from pms_analytics.service import AnalyticsService
 from pms_analytics.settings import AnalyticsSettings
 from pms_platform.db import Database
 from pms_platform.http_app import create_service_app
@@ -19,19 +19,9 @@ from pms_platform.security import TokenVerifier
 def create_app(settings: AnalyticsSettings, token_verifier: TokenVerifier | None = None) -> FastAPI:
     """``token_verifier`` replaces the JWKS-backed verifier (tests mint their own tokens)."""
     database = Database.from_settings(settings)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        consumer: AnalyticsConsumer = app.state.consumer
-        if settings.background_workers:
-            await consumer.start()
-        try:
-            yield
-        finally:
-            if settings.background_workers:
-                # Finishes the events in hand and commits their offsets.
-                await consumer.stop(settings.shutdown_grace_seconds)
-
+    service = AnalyticsService()
+    registry = CollectorRegistry()
+    consumer = analytics_consumer(database, settings, service=service, metrics_registry=registry)
     app = create_service_app(
         settings,
         title="PMS analytics service",
@@ -39,10 +29,10 @@ def create_app(settings: AnalyticsSettings, token_verifier: TokenVerifier | None
         routers=[router],
         database=database,
         readiness={"kafka": partial(check_kafka_reachable, settings.kafka_bootstrap_servers)},
-        lifespan=lifespan,
+        workers=[consumer],
         token_verifier=token_verifier or TokenVerifier.from_settings(settings),
+        metrics_registry=registry,
     )
-    metrics = ConsumerMetrics(app.state.metrics_registry)
-    app.state.consumer_metrics = metrics
-    app.state.consumer = AnalyticsConsumer(database, settings, metrics)
+    app.state.analytics_service = service
+    app.state.consumer = consumer
     return app

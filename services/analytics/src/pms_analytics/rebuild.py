@@ -1,6 +1,13 @@
 """``python -m pms_analytics rebuild``: empty the aggregates and replay both topics from
 their beginning, ending with the numbers a consumer that never stopped would have.
 
+This is the one module of analytics that opens its own transactions (it takes the
+``Database``): the rebuild runs outside any request or consumed event, so no transport
+opens one for it. It empties the aggregates in a transaction of its own (committed
+before the replay starts, retried when the failure is transient), lets the replaying
+consumer commit one transaction per event as it always does, and reads the resulting
+totals in a last one.
+
 The steps, in an order that keeps every interruption recoverable:
 
 1. Note the offsets the service's consumer group has committed (what it has handled),
@@ -32,14 +39,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry
-
-from pms_analytics.consumer import AnalyticsConsumer, ConsumerMetrics
-from pms_analytics.repository import AggregateWriter
-from pms_analytics.service import summary
+from pms_analytics.aggregates import AnalyticsChange
+from pms_analytics.consumer import analytics_consumer
+from pms_analytics.service import AnalyticsService
 from pms_analytics.settings import AnalyticsSettings
+from pms_contracts.vocabulary import DeadLetterHeader
 from pms_platform.db import Database
-from pms_platform.event_consumer import is_transient
+from pms_platform.event_consumer import IdempotentConsumer, is_transient
 from pms_platform.kafka import (
     EventConsumer,
     GroupActiveError,
@@ -69,23 +75,27 @@ async def rebuild(settings: AnalyticsSettings) -> RebuildReport:
     started = time.monotonic()
     servers, group = settings.kafka_bootstrap_servers, settings.consumer_group
     database = Database.from_settings(settings)
+    service = AnalyticsService()
     try:
         handled = await group_offsets(servers, group)
         beginnings = (await topic_offsets(servers, settings.topics)).beginning
         group_is_idle = await _try_set_offsets(servers, group, beginnings)
-        await _empty_aggregates(database)
+        await _empty_aggregates(database, service)
         marks = (await topic_offsets(servers, settings.topics)).end
         _log.info("aggregates emptied; replaying", partitions=len(marks), group_idle=group_is_idle)
 
         def not_dead_lettered_yet(headers: Mapping[str, str]) -> bool:
-            origin = (headers["dlt-original-topic"], int(headers["dlt-original-partition"]))
-            return int(headers["dlt-original-offset"]) >= handled.get(origin, 0)
+            origin = (
+                headers[DeadLetterHeader.ORIGINAL_TOPIC],
+                int(headers[DeadLetterHeader.ORIGINAL_PARTITION]),
+            )
+            return int(headers[DeadLetterHeader.ORIGINAL_OFFSET]) >= handled.get(origin, 0)
 
         replay_group = f"{group}-rebuild-{uuid.uuid4().hex[:12]}"  # never commits
-        replayer = AnalyticsConsumer(
+        replayer = analytics_consumer(
             database,
             settings,
-            ConsumerMetrics(CollectorRegistry()),
+            service=service,
             group_id=replay_group,
             should_dead_letter=not_dead_lettered_yet,
         )
@@ -99,11 +109,13 @@ async def rebuild(settings: AnalyticsSettings) -> RebuildReport:
     return RebuildReport(marks, dict(replayer.outcomes), offsets_set, time.monotonic() - started)
 
 
-async def _empty_aggregates(database: Database, attempts: int = 5) -> None:
+async def _empty_aggregates(
+    database: Database, service: AnalyticsService, attempts: int = 5
+) -> None:
     for attempt in range(1, attempts + 1):
         try:
             async with database.transaction() as session:
-                await AggregateWriter(session).empty_all()
+                await service.empty_aggregates(session)
             return
         except Exception as error:  # a lost connection or a lock timeout: try again
             if attempt == attempts or not is_transient(error):
@@ -122,7 +134,7 @@ async def _try_set_offsets(servers: str, group: str, offsets: dict[PartitionKey,
 
 
 async def _replay(
-    replayer: AnalyticsConsumer,
+    replayer: IdempotentConsumer[AnalyticsChange],
     group_id: str,
     settings: AnalyticsSettings,
     beginnings: dict[PartitionKey, int],
@@ -160,7 +172,7 @@ async def rebuild_command(settings: AnalyticsSettings) -> None:
     database = Database.from_settings(settings)
     try:
         async with database.transaction() as session:
-            totals = await summary(session)
+            totals = await AnalyticsService().summary(session)
     finally:
         await database.dispose()
     _log.info(

@@ -1,4 +1,6 @@
-"""All of the analytics service's SQL.
+"""All of the analytics service's SQL: ``AggregateWriter`` (the counters and the
+per-patient state, moved by each change, and the rebuild's emptying) and
+``ReportReader`` (the reports, which read the aggregate tables only).
 
 Writers add to counters with ``INSERT ... ON CONFLICT DO UPDATE SET n = n + delta``, all
 counter tables in one statement per event, rows in sorted order: concurrent consumers
@@ -92,7 +94,8 @@ _ADD_COUNTS = text(
 
 
 class AggregateWriter:
-    """The write side, used by the event handler inside the event's transaction."""
+    """The write side, used by the service in the transaction of the event (or of the
+    rebuild's emptying)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session

@@ -1,11 +1,28 @@
-"""Report parameters (parsed here, so every bad one is a 400 naming its field) and the
-JSON shapes of the answers (camelCase)."""
+"""The report parameters and the JSON shapes of the answers (camelCase).
 
-import re
+The parameters are query models (``Annotated[RegistrationsParams, Query()]``), each field
+typed as what it is after validation. A bad value raises :class:`InvalidReportError`
+from the model's own validation: the platform's problem handler answers it with a 400
+naming each field, in the original's words ("The report parameters are not valid").
+``resolve(today)`` then fills in the default range and refuses a range that ends before
+it starts or is too long for its granularity (the same error, on ``from`` or ``to``).
+"""
+
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from pms_analytics.aggregates import RegistrationBasis
@@ -17,15 +34,80 @@ from pms_analytics.periods import (
     bucket_start,
     shift_buckets,
 )
-from pms_platform.errors import BadRequestError
+from pms_platform.errors import BadRequestError, field_errors
+from pms_platform.validation import ISO_DATE_PATTERN, is_currency_code, parse_iso_date
 
 EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2999, 12, 31)
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _UNITS = {Granularity.DAY: "days", Granularity.WEEK: "weeks", Granularity.MONTH: "months"}
 
 # --- Parameters -------------------------------------------------------------------
+
+
+class InvalidReportError(BadRequestError):
+    """Report parameters that are not valid: a 400 with a field -> message map."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("The report parameters are not valid", errors=errors)
+
+
+def _report_day(value: object) -> object:
+    """``from`` / ``to``: ``YYYY-MM-DD`` (:func:`parse_iso_date`), 1900 to 2999. An empty
+    parameter is a malformed date here, not a missing one."""
+    if not isinstance(value, str):
+        return value  # None (absent) or a date already
+    if not value.strip():
+        raise ValueError("Must be a date in the form YYYY-MM-DD")
+    day = parse_iso_date(value)
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"Must be between {EARLIEST_DAY} and {LATEST_DAY}")
+    return day
+
+
+def _one_of(default: StrEnum) -> Any:
+    """The validator of a choice: one of ``default``'s enum values; empty means ``default``."""
+    choices = type(default)
+
+    def check(value: object) -> object:
+        if value is None or value == "":
+            return default
+        try:
+            return choices(str(value))
+        except ValueError:
+            raise ValueError(f"Must be one of {', '.join(choices)}") from None
+
+    return BeforeValidator(check)
+
+
+def _currency_code(value: object) -> object:
+    if value is not None and not (isinstance(value, str) and is_currency_code(value)):
+        raise ValueError("Must be an ISO 4217 code in capitals, such as GBP")
+    return value
+
+
+_DATE_SCHEMA = {"pattern": ISO_DATE_PATTERN.pattern, "examples": ["2026-01-31"]}
+FirstDay = Annotated[
+    date | None,
+    BeforeValidator(_report_day),
+    Field(
+        alias="from",
+        description="First day (YYYY-MM-DD); default: 30 days, 12 weeks or 12 months back",
+        json_schema_extra=_DATE_SCHEMA,
+    ),
+]
+LastDay = Annotated[
+    date | None,
+    BeforeValidator(_report_day),
+    Field(description="Last day (YYYY-MM-DD); default: today", json_schema_extra=_DATE_SCHEMA),
+]
+GranularityParam = Annotated[
+    Granularity,
+    _one_of(Granularity.DAY),
+    Field(
+        description="Bucket size: day (at most 366), week (ISO, at most 157) or month "
+        "(at most 120); default day"
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +117,25 @@ class ReportRange:
     first: date
     last: date
     granularity: Granularity
+
+
+def report_range(
+    first: date | None, last: date | None, granularity: Granularity, today: date
+) -> ReportRange:
+    """The range asked for, ``to`` defaulting to ``today`` and ``from`` to the start of
+    the period 30 days, 12 weeks or 12 months back (this one included)."""
+    end = last or today
+    start = first or shift_buckets(
+        bucket_start(end, granularity), granularity, DEFAULT_BUCKETS[granularity] - 1
+    )
+    if start > end:
+        raise InvalidReportError({"from": "Must not be after to"})
+    limit = MAX_BUCKETS[granularity]
+    if bucket_count(start, end, granularity) > limit:
+        unit = _UNITS[granularity]
+        too_long = f"The range is too long for {granularity} granularity: at most {limit} {unit}"
+        raise InvalidReportError({"to": too_long})
+    return ReportRange(start, end, granularity)
 
 
 @dataclass(frozen=True)
@@ -49,89 +150,54 @@ class RevenueQuery:
     currency: str | None
 
 
-def parse_day(value: str) -> date:
-    """``YYYY-MM-DD`` only, between 1900 and 2999 (``ValueError`` says what is wrong)."""
-    text = value.strip()
-    if not _ISO_DATE.fullmatch(text):
-        raise ValueError("Must be a date in the form YYYY-MM-DD")
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ValueError("Must be a valid calendar date") from None
-    if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise ValueError(f"Must be between {EARLIEST_DAY} and {LATEST_DAY}")
-    return day
+class _ReportParams(BaseModel):
+    """Query parameters of a report. Each model declares its own parameter first: the
+    errors are listed in the order of the fields, as they always were."""
+
+    model_config = ConfigDict(frozen=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _in_the_reports_words(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        try:
+            return handler(data)
+        except ValidationError as error:
+            raise InvalidReportError(field_errors(error.errors())) from None
 
 
-def _parse_range(
-    first: str | None, last: str | None, granularity: str | None, today: date
-) -> ReportRange | dict[str, str]:
-    """The range, or the field errors that prevent it.
+class RegistrationsParams(_ReportParams):
+    by: Annotated[
+        RegistrationBasis,
+        _one_of(RegistrationBasis.REGISTERED),
+        Field(
+            description="Count by the patient's registered date (default) or by the date "
+            "of the creation event"
+        ),
+    ] = RegistrationBasis.REGISTERED
+    from_: FirstDay = None
+    to: LastDay = None
+    granularity: GranularityParam = Granularity.DAY
 
-    ``to`` defaults to today; ``from`` to the start of the period 30 days, 12 weeks or 12
-    months back (this one included).
-    """
-    errors: dict[str, str] = {}
-    days: dict[str, date | None] = {"from": None, "to": None}
-    for field, value in (("from", first), ("to", last)):
-        if value is not None:
-            try:
-                days[field] = parse_day(value)
-            except ValueError as error:
-                errors[field] = str(error)
-    try:
-        grouping = Granularity(granularity or Granularity.DAY)
-    except ValueError:
-        errors["granularity"] = "Must be one of day, week, month"
-        return errors
-    if errors:
-        return errors
-    end = days["to"] or today
-    start = days["from"] or shift_buckets(
-        bucket_start(end, grouping), grouping, DEFAULT_BUCKETS[grouping] - 1
-    )
-    if start > end:
-        return {"from": "Must not be after to"}
-    limit = MAX_BUCKETS[grouping]
-    if bucket_count(start, end, grouping) > limit:
-        unit = _UNITS[grouping]
-        return {"to": f"The range is too long for {grouping} granularity: at most {limit} {unit}"}
-    return ReportRange(start, end, grouping)
+    def resolve(self, today: date) -> RegistrationsQuery:
+        return RegistrationsQuery(
+            report_range(self.from_, self.to, self.granularity, today), self.by
+        )
 
 
-def _invalid(errors: dict[str, str]) -> BadRequestError:
-    return BadRequestError("The report parameters are not valid", errors=errors)
+class RevenueParams(_ReportParams):
+    currency: Annotated[
+        str | None,
+        BeforeValidator(_currency_code),
+        Field(description="Only this ISO 4217 currency (e.g. GBP)"),
+    ] = None
+    from_: FirstDay = None
+    to: LastDay = None
+    granularity: GranularityParam = Granularity.DAY
 
-
-def parse_registrations_query(
-    first: str | None, last: str | None, granularity: str | None, by: str | None, today: date
-) -> RegistrationsQuery:
-    errors: dict[str, str] = {}
-    basis = None
-    try:
-        basis = RegistrationBasis(by or RegistrationBasis.REGISTERED)
-    except ValueError:
-        errors["by"] = "Must be one of registered, event"
-    report_range = _parse_range(first, last, granularity, today)
-    if isinstance(report_range, dict):
-        errors.update(report_range)
-    if errors or basis is None or isinstance(report_range, dict):
-        raise _invalid(errors)
-    return RegistrationsQuery(report_range, basis)
-
-
-def parse_revenue_query(
-    first: str | None, last: str | None, granularity: str | None, currency: str | None, today: date
-) -> RevenueQuery:
-    errors: dict[str, str] = {}
-    if currency is not None and not _CURRENCY.fullmatch(currency):
-        errors["currency"] = "Must be an ISO 4217 code in capitals, such as GBP"
-    report_range = _parse_range(first, last, granularity, today)
-    if isinstance(report_range, dict):
-        errors.update(report_range)
-    if errors or isinstance(report_range, dict):
-        raise _invalid(errors)
-    return RevenueQuery(report_range, currency)
+    def resolve(self, today: date) -> RevenueQuery:
+        return RevenueQuery(
+            report_range(self.from_, self.to, self.granularity, today), self.currency
+        )
 
 
 # --- Answers ----------------------------------------------------------------------
@@ -223,14 +289,3 @@ class RevenueOut(_Out):
     granularity: Granularity
     currency: str | None
     currencies: list[CurrencyRevenue]
-
-
-class ProblemOut(BaseModel):
-    """RFC 9457 problem details (documentation of the error answers)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    request_id: str | None = Field(default=None, alias="requestId")
-    errors: dict[str, str] | None = None

@@ -1,6 +1,11 @@
-"""Applying changes to the aggregates, and the reports read from them (no HTTP here)."""
+"""Analytics' domain: ``AnalyticsService``, which applies the changes decoded from the
+events to the aggregates and answers the reports from them. No HTTP here; every method
+works in the caller's transaction (the consumer's for a change, the request's for a
+report) and never commits. Its clock, ``today``, dates the reports' default ranges and
+the ages of the demographics.
+"""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,10 +32,10 @@ from pms_analytics.schemas import (
     PatientTotals,
     RegistrationBucket,
     RegistrationsOut,
-    RegistrationsQuery,
+    RegistrationsParams,
     RevenueBucket,
     RevenueOut,
-    RevenueQuery,
+    RevenueParams,
     SummaryOut,
 )
 
@@ -41,17 +46,126 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
-# --- Write side -------------------------------------------------------------------
+class AnalyticsService:
+    """The aggregates (write side: :meth:`apply_change`, :meth:`empty_aggregates`) and
+    the reports read from them. ``today`` is the reports' clock (the UTC day)."""
 
+    def __init__(self, today: Callable[[], date] = today_utc) -> None:
+        self._today = today
 
-async def apply_change(session: AsyncSession, change: AnalyticsChange) -> None:
-    """Move the aggregates by what ``change`` makes different (in the caller's transaction)."""
-    writer = AggregateWriter(session)
-    if isinstance(change, BillingChange):
-        effect = billing_effect(change)
-        await writer.add_counts(CountChanges(totals=effect.totals, invoice=effect.invoice))
-        return
-    await _apply_patient_change(writer, change)
+    # --- Write side ---------------------------------------------------------------
+
+    async def apply_change(self, session: AsyncSession, change: AnalyticsChange) -> None:
+        """Move the aggregates by what ``change`` makes different."""
+        writer = AggregateWriter(session)
+        if isinstance(change, BillingChange):
+            effect = billing_effect(change)
+            await writer.add_counts(CountChanges(totals=effect.totals, invoice=effect.invoice))
+            return
+        await _apply_patient_change(writer, change)
+
+    async def empty_aggregates(self, session: AsyncSession) -> None:
+        """Forget every aggregate and every applied event key (the rebuild's first step)."""
+        await AggregateWriter(session).empty_all()
+
+    # --- Reports ------------------------------------------------------------------
+
+    async def summary(self, session: AsyncSession) -> SummaryOut:
+        reader = ReportReader(session)
+        totals = await reader.totals()
+
+        def total(name: TotalName) -> int:
+            return totals.get(name, 0)
+
+        amounts = [
+            CurrencyFigures(currency=currency, **figures)
+            for currency, figures in sorted((await reader.currency_totals()).items())
+        ]
+        return SummaryOut(
+            patients=PatientTotals(
+                active=total(TotalName.PATIENTS_ACTIVE),
+                created=total(TotalName.PATIENTS_CREATED),
+                updated=total(TotalName.PATIENTS_UPDATED),
+                deleted=total(TotalName.PATIENTS_DELETED),
+            ),
+            billing=BillingTotals(
+                # Never below zero: a topic trimmed by retention may hold closures of
+                # accounts whose creation is gone.
+                accounts_open=max(
+                    total(TotalName.ACCOUNTS_CREATED) - total(TotalName.ACCOUNTS_CLOSED), 0
+                ),
+                accounts_closed=total(TotalName.ACCOUNTS_CLOSED),
+                invoices_issued=total(TotalName.INVOICES_ISSUED),
+                invoices_paid=total(TotalName.INVOICES_PAID),
+                invoices_voided=total(TotalName.INVOICES_VOIDED),
+                amounts=amounts,
+            ),
+        )
+
+    async def registrations(
+        self, session: AsyncSession, params: RegistrationsParams
+    ) -> RegistrationsOut:
+        query = params.resolve(self._today())
+        period = query.range
+        daily = await ReportReader(session).daily_registrations(
+            query.basis, period.first, period.last
+        )
+        counts = _per_bucket(daily.items(), period.granularity)
+        series = [
+            RegistrationBucket(
+                start=bucket.start, end=bucket.end, count=counts.get(bucket.start, 0)
+            )
+            for bucket in buckets(period.first, period.last, period.granularity)
+        ]
+        return RegistrationsOut(
+            from_=period.first,
+            to=period.last,
+            granularity=period.granularity,
+            by=query.basis,
+            total=sum(daily.values()),
+            buckets=series,
+        )
+
+    async def demographics(self, session: AsyncSession) -> DemographicsOut:
+        today = self._today()
+        reader = ReportReader(session)
+        totals = await reader.totals()  # before the bands: the lock order of empty_all
+        by_band = await reader.active_patients_by_band(today)
+        return DemographicsOut(
+            as_of=today,
+            active_patients=totals.get(TotalName.PATIENTS_ACTIVE, 0),
+            age_bands=[
+                AgeBandOut(
+                    band=band.label,
+                    min_age=band.min_age,
+                    max_age=band.max_age,
+                    count=by_band.get(band.label, 0),
+                )
+                for band in AGE_BANDS
+            ],
+            unknown_age=totals.get(TotalName.ACTIVE_BIRTH_DATE_UNKNOWN, 0),
+        )
+
+    async def revenue(self, session: AsyncSession, params: RevenueParams) -> RevenueOut:
+        query = params.resolve(self._today())
+        period = query.range
+        rows = await ReportReader(session).daily_billing(period.first, period.last, query.currency)
+        per_currency: dict[str, list[DailyBilling]] = {}
+        for row in rows:
+            per_currency.setdefault(row.currency, []).append(row)
+        if query.currency is not None:
+            per_currency.setdefault(query.currency, [])
+        periods = list(buckets(period.first, period.last, period.granularity))
+        return RevenueOut(
+            from_=period.first,
+            to=period.last,
+            granularity=period.granularity,
+            currency=query.currency,
+            currencies=[
+                _currency_revenue(currency, per_currency[currency], periods, period.granularity)
+                for currency in sorted(per_currency)
+            ],
+        )
 
 
 async def _apply_patient_change(writer: AggregateWriter, change: PatientChange) -> None:
@@ -67,101 +181,6 @@ async def _apply_patient_change(writer: AggregateWriter, change: PatientChange) 
             registrations=effect.registrations,
             active_birth_dates=effect.active_birth_dates,
         )
-    )
-
-
-# --- Reports ----------------------------------------------------------------------
-
-
-async def summary(session: AsyncSession) -> SummaryOut:
-    reader = ReportReader(session)
-    totals = await reader.totals()
-
-    def total(name: TotalName) -> int:
-        return totals.get(name, 0)
-
-    amounts = [
-        CurrencyFigures(currency=currency, **figures)
-        for currency, figures in sorted((await reader.currency_totals()).items())
-    ]
-    return SummaryOut(
-        patients=PatientTotals(
-            active=total(TotalName.PATIENTS_ACTIVE),
-            created=total(TotalName.PATIENTS_CREATED),
-            updated=total(TotalName.PATIENTS_UPDATED),
-            deleted=total(TotalName.PATIENTS_DELETED),
-        ),
-        billing=BillingTotals(
-            # Never below zero: a topic trimmed by retention may hold closures of
-            # accounts whose creation is gone.
-            accounts_open=max(
-                total(TotalName.ACCOUNTS_CREATED) - total(TotalName.ACCOUNTS_CLOSED), 0
-            ),
-            accounts_closed=total(TotalName.ACCOUNTS_CLOSED),
-            invoices_issued=total(TotalName.INVOICES_ISSUED),
-            invoices_paid=total(TotalName.INVOICES_PAID),
-            invoices_voided=total(TotalName.INVOICES_VOIDED),
-            amounts=amounts,
-        ),
-    )
-
-
-async def registrations(session: AsyncSession, query: RegistrationsQuery) -> RegistrationsOut:
-    period = query.range
-    daily = await ReportReader(session).daily_registrations(query.basis, period.first, period.last)
-    counts = _per_bucket(daily.items(), period.granularity)
-    series = [
-        RegistrationBucket(start=bucket.start, end=bucket.end, count=counts.get(bucket.start, 0))
-        for bucket in buckets(period.first, period.last, period.granularity)
-    ]
-    return RegistrationsOut(
-        from_=period.first,
-        to=period.last,
-        granularity=period.granularity,
-        by=query.basis,
-        total=sum(daily.values()),
-        buckets=series,
-    )
-
-
-async def demographics(session: AsyncSession, today: date) -> DemographicsOut:
-    reader = ReportReader(session)
-    totals = await reader.totals()  # before the bands: the lock order of empty_all
-    by_band = await reader.active_patients_by_band(today)
-    return DemographicsOut(
-        as_of=today,
-        active_patients=totals.get(TotalName.PATIENTS_ACTIVE, 0),
-        age_bands=[
-            AgeBandOut(
-                band=band.label,
-                min_age=band.min_age,
-                max_age=band.max_age,
-                count=by_band.get(band.label, 0),
-            )
-            for band in AGE_BANDS
-        ],
-        unknown_age=totals.get(TotalName.ACTIVE_BIRTH_DATE_UNKNOWN, 0),
-    )
-
-
-async def revenue(session: AsyncSession, query: RevenueQuery) -> RevenueOut:
-    period = query.range
-    rows = await ReportReader(session).daily_billing(period.first, period.last, query.currency)
-    per_currency: dict[str, list[DailyBilling]] = {}
-    for row in rows:
-        per_currency.setdefault(row.currency, []).append(row)
-    if query.currency is not None:
-        per_currency.setdefault(query.currency, [])
-    periods = list(buckets(period.first, period.last, period.granularity))
-    return RevenueOut(
-        from_=period.first,
-        to=period.last,
-        granularity=period.granularity,
-        currency=query.currency,
-        currencies=[
-            _currency_revenue(currency, per_currency[currency], periods, period.granularity)
-            for currency in sorted(per_currency)
-        ],
     )
 
 

@@ -26,9 +26,6 @@ class AnalyticsSettings(DatabaseSettings, KafkaSettings, TokenSettings):
         description="How long the broker may hold a fetch with nothing new: also the delay "
         "an idle topic can add to a busy one (one fetch in flight per broker).",
     )
-    background_workers: bool = Field(
-        default=True, description="Run the event consumer (off: serve the reports only)."
-    )
     rebuild_idle_timeout_seconds: float = Field(
         default=60.0,
         gt=0,

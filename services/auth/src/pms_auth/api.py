@@ -1,11 +1,12 @@
-"""The auth service's HTTP endpoints: thin, they parse, call a service and shape answers."""
+"""The auth service's HTTP endpoints: thin, they parse, call the ``Authentication``
+flows (login, refresh, logout) or the ``UserService`` (users, ``/me``), shape answers."""
 
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from pms_auth.lockout import client_address
+from pms_auth.authentication import Authentication, IssuedTokens
 from pms_auth.schemas import (
     LoginIn,
     LogoutIn,
@@ -15,30 +16,36 @@ from pms_auth.schemas import (
     TokenPairOut,
     UserCreate,
     UserOut,
+    UserPageQuery,
     UserPatch,
 )
-from pms_auth.service import AuthService, IssuedTokens
+from pms_auth.service import UserService
 from pms_auth.settings import AuthSettings
-from pms_auth.tokens import session_of
-from pms_auth.user_service import UserService
 from pms_platform.db import SessionDep
-from pms_platform.errors import UnauthorizedError
+from pms_platform.errors import (
+    ROLE_REFUSALS,
+    TOKEN_REFUSALS,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    TooManyRequestsError,
+    UnauthorizedError,
+    problem_responses,
+)
+from pms_platform.request_context import client_address_of
 from pms_platform.security import (
     CurrentPrincipal,
-    InvalidTokenError,
     Principal,
     Role,
     TokenVerifier,
-    bearer_token,
+    authorize,
     require_roles,
 )
 
-MAX_PAGE_SIZE = 500
 
-
-def _auth_service(request: Request) -> AuthService:
-    service: AuthService = request.app.state.auth_service
-    return service
+def _authentication(request: Request) -> Authentication:
+    authentication: Authentication = request.app.state.authentication
+    return authentication
 
 
 def _user_service(request: Request) -> UserService:
@@ -48,19 +55,14 @@ def _user_service(request: Request) -> UserService:
 
 def _client_address(request: Request) -> str:
     settings: AuthSettings = request.app.state.settings
-    peer = request.client.host if request.client else None
-    return client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+    return client_address_of(request.scope, settings.trusted_proxies)
 
 
-AuthServiceDep = Annotated[AuthService, Depends(_auth_service)]
+AuthenticationDep = Annotated[Authentication, Depends(_authentication)]
 UserServiceDep = Annotated[UserService, Depends(_user_service)]
 ClientAddress = Annotated[str, Depends(_client_address)]
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
-_refusals: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Invalid credentials or token"},
-    429: {"description": "Too many failed logins; see Retry-After"},
-}
 router = APIRouter(tags=["auth"])
 
 
@@ -74,12 +76,28 @@ def _pair(issued: IssuedTokens) -> TokenPairOut:
     )
 
 
-@router.post("/login", summary="Exchange email and password for tokens", responses=_refusals)
-async def login(body: LoginIn, service: AuthServiceDep, address: ClientAddress) -> TokenPairOut:
-    return _pair(await service.login(str(body.email), str(body.password), address))
+@router.post(
+    "/login",
+    summary="Exchange email and password for tokens",
+    responses=problem_responses(
+        BadRequestError,
+        UnauthorizedError,
+        TooManyRequestsError,
+        descriptions={
+            401: "Invalid email or password",
+            429: "Too many failed logins; see Retry-After",
+        },
+    ),
+)
+async def login(
+    body: LoginIn, authentication: AuthenticationDep, address: ClientAddress
+) -> TokenPairOut:
+    return _pair(await authentication.login(body.email, body.password, address))
 
 
-@router.get("/validate", summary="Check an access token", responses=_refusals)
+@router.get(
+    "/validate", summary="Check an access token", responses=problem_responses(*TOKEN_REFUSALS)
+)
 async def validate(principal: CurrentPrincipal) -> TokenInfoOut:
     return TokenInfoOut(
         sub=principal.user_id,
@@ -89,9 +107,15 @@ async def validate(principal: CurrentPrincipal) -> TokenInfoOut:
     )
 
 
-@router.post("/refresh", summary="Exchange a refresh token for a new pair", responses=_refusals)
-async def refresh(body: RefreshIn, service: AuthServiceDep) -> TokenPairOut:
-    return _pair(await service.refresh(str(body.refresh_token)))
+@router.post(
+    "/refresh",
+    summary="Exchange a refresh token for a new pair",
+    responses=problem_responses(
+        BadRequestError, UnauthorizedError, descriptions={401: "The refresh token is not valid"}
+    ),
+)
+async def refresh(body: RefreshIn, authentication: AuthenticationDep) -> TokenPairOut:
+    return _pair(await authentication.refresh(body.refresh_token))
 
 
 @router.post(
@@ -103,23 +127,33 @@ async def refresh(body: RefreshIn, service: AuthServiceDep) -> TokenPairOut:
         "needed). Without it, revokes the family the bearer access token was issued with. "
         "Access tokens already issued stay valid until they expire."
     ),
-    responses={401: {"description": "Neither a refresh token nor a valid access token"}},
+    responses=problem_responses(
+        BadRequestError,
+        UnauthorizedError,
+        descriptions={401: "Neither a refresh token nor a valid access token"},
+    ),
 )
-async def logout(request: Request, service: AuthServiceDep, body: LogoutIn | None = None) -> None:
+async def logout(
+    request: Request, authentication: AuthenticationDep, body: LogoutIn | None = None
+) -> None:
     if body is not None and body.refresh_token:
-        await service.logout(refresh_token=body.refresh_token, user_id=None, session_id=None)
+        await authentication.logout(refresh_token=body.refresh_token, user_id=None, session_id=None)
         return
-    token = bearer_token(request)
     verifier: TokenVerifier = request.app.state.token_verifier
-    try:
-        principal = await verifier.verify(token) if token else None
-    except InvalidTokenError:
-        principal = None
-    if token is None or principal is None:
-        raise UnauthorizedError()
-    await service.logout(
-        refresh_token=None, user_id=uuid.UUID(principal.user_id), session_id=session_of(token)
+    principal = await authorize(request.headers.get("authorization"), verifier)
+    await authentication.logout(
+        refresh_token=None,
+        user_id=uuid.UUID(principal.user_id),
+        session_id=_session_id(principal),
     )
+
+
+def _session_id(principal: Principal) -> uuid.UUID | None:
+    """The session (refresh token family) the verified access token was issued with."""
+    try:
+        return uuid.UUID(principal.session_id) if principal.session_id else None
+    except ValueError:
+        return None
 
 
 @router.get("/.well-known/jwks.json", summary="The public keys that verify access tokens")
@@ -130,7 +164,12 @@ async def jwks(request: Request, response: Response) -> dict[str, Any]:
     return document
 
 
-@router.get("/me", summary="The caller's account", tags=["users"], responses=_refusals)
+@router.get(
+    "/me",
+    summary="The caller's account",
+    tags=["users"],
+    responses=problem_responses(*TOKEN_REFUSALS),
+)
 async def me(principal: CurrentPrincipal, session: SessionDep, users: UserServiceDep) -> UserOut:
     return UserOut.model_validate(await users.me(session, principal))
 
@@ -138,7 +177,17 @@ async def me(principal: CurrentPrincipal, session: SessionDep, users: UserServic
 users_router = APIRouter(prefix="/users", tags=["users"])
 
 
-@users_router.post("", status_code=201, summary="Create a user (ADMIN)")
+@users_router.post(
+    "",
+    status_code=201,
+    summary="Create a user (ADMIN)",
+    responses=problem_responses(
+        BadRequestError,
+        *ROLE_REFUSALS,
+        ConflictError,
+        descriptions={409: "Email address already exists"},
+    ),
+)
 async def create_user(
     body: UserCreate, admin: Admin, session: SessionDep, users: UserServiceDep, response: Response
 ) -> UserOut:
@@ -147,36 +196,65 @@ async def create_user(
     return UserOut.model_validate(user)
 
 
-@users_router.get("", summary="List users, a page at a time (ADMIN)")
+@users_router.get(
+    "",
+    summary="List users, a page at a time (ADMIN)",
+    responses=problem_responses(BadRequestError, *ROLE_REFUSALS),
+)
 async def list_users(
     _admin: Admin,
     session: SessionDep,
     users: UserServiceDep,
     response: Response,
-    page: Annotated[int, Query(ge=1, description="From 1")] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    query: Annotated[UserPageQuery, Query()],
 ) -> list[UserOut]:
-    found, total = await users.page(session, page, size)
+    found, total = await users.page(session, query)
     response.headers["X-Total-Count"] = str(total)
     return [UserOut.model_validate(user) for user in found]
 
 
-@users_router.get("/{user_id}", summary="One user (ADMIN)")
+@users_router.get(
+    "/{user_id}",
+    summary="One user (ADMIN)",
+    responses=problem_responses(
+        BadRequestError, *ROLE_REFUSALS, NotFoundError, descriptions={404: "User not found"}
+    ),
+)
 async def get_user(
     user_id: uuid.UUID, _admin: Admin, session: SessionDep, users: UserServiceDep
 ) -> UserOut:
     return UserOut.model_validate(await users.get(session, user_id))
 
 
-@users_router.patch("/{user_id}", summary="Change a user's role or disable them (ADMIN)")
+@users_router.patch(
+    "/{user_id}",
+    summary="Change a user's role or disable them (ADMIN)",
+    responses=problem_responses(
+        BadRequestError,
+        *ROLE_REFUSALS,
+        NotFoundError,
+        ConflictError,
+        descriptions={
+            404: "User not found",
+            409: "At least one enabled administrator must remain",
+        },
+    ),
+)
 async def update_user(
     user_id: uuid.UUID, body: UserPatch, admin: Admin, session: SessionDep, users: UserServiceDep
 ) -> UserOut:
     return UserOut.model_validate(await users.update(session, user_id, body, admin))
 
 
-@users_router.post("/{user_id}/password", status_code=204, summary="Set a password (ADMIN)")
+@users_router.post(
+    "/{user_id}/password",
+    status_code=204,
+    summary="Set a password (ADMIN)",
+    responses=problem_responses(
+        BadRequestError, *ROLE_REFUSALS, NotFoundError, descriptions={404: "User not found"}
+    ),
+)
 async def set_password(
     user_id: uuid.UUID, body: PasswordIn, admin: Admin, session: SessionDep, users: UserServiceDep
 ) -> None:
-    await users.set_password(session, user_id, str(body.password), admin)
+    await users.set_password(session, user_id, body.password, admin)

@@ -1,4 +1,6 @@
-"""Builds the auth service's app from its settings."""
+"""Builds the auth service's app from its settings: the database, the keys, the
+password hasher and token signer, and, once each, the ``UserService`` (domain) and the
+``Authentication`` flows (login, refresh, logout), stored on ``app.state``."""
 
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
@@ -6,14 +8,14 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from pms_auth.api import router, users_router
+from pms_auth.authentication import Authentication
 from pms_auth.keys import load_key_set
 from pms_auth.lockout import Lockout, LockoutPolicy
 from pms_auth.passwords import PasswordHasher
 from pms_auth.seed import seed_users_of, seeding
-from pms_auth.service import AuthService
+from pms_auth.service import UserService
 from pms_auth.settings import AuthSettings
 from pms_auth.tokens import AccessTokenSigner
-from pms_auth.user_service import UserService
 from pms_platform.db import Database
 from pms_platform.http_app import create_service_app
 from pms_platform.security import StaticJwksSource, TokenVerifier
@@ -49,7 +51,7 @@ def create_app(settings: AuthSettings) -> FastAPI:
         lifespan=seed_on_start,
     )
     app.state.key_set = key_set
-    app.state.auth_service = AuthService(
+    app.state.authentication = Authentication(
         database,
         passwords,
         signer,

@@ -14,13 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from ipaddress import ip_address
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_auth.models import LoginThrottle
 from pms_auth.repository import ThrottleRepository
-from pms_auth.settings import AuthSettings, IpNetwork
+from pms_auth.settings import AuthSettings
 from pms_platform.logging import get_logger
 
 _log = get_logger("pms_auth.lockout")
@@ -140,7 +139,7 @@ class Lockout:
                     lock_count=row.lock_count,
                     **_log_fields(row),
                 )
-        await session.flush()
+        await repository.save()
 
     async def forget_account(self, session: AsyncSession, key: ThrottleKey) -> None:
         """A successful login wipes the account's failures (never the address's: one valid
@@ -153,35 +152,3 @@ def _log_fields(row: LoginThrottle) -> dict[str, str | None]:
     if row.scope == ThrottleScope.ACCOUNT:
         return {"scope": row.scope, "user_id": str(row.user_id) if row.user_id else None}
     return {"scope": row.scope, "client_address": row.subject}
-
-
-def client_address(
-    peer: str | None, forwarded_for: str | None, trusted_proxies: Sequence[IpNetwork]
-) -> str:
-    """The client's address: the TCP peer, unless the peer is a trusted proxy; then the
-    nearest address in ``X-Forwarded-For`` that is not itself a trusted proxy (entries
-    further left were written by the client and prove nothing)."""
-    if peer is None:
-        return "unknown"
-    if not forwarded_for or not _is_trusted(peer, trusted_proxies):
-        return peer
-    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if not _is_trusted(hop, trusted_proxies):
-            return _normalised(hop) or peer
-    return _normalised(hops[0]) or peer if hops else peer
-
-
-def _normalised(address: str) -> str | None:
-    try:
-        return str(ip_address(address))
-    except ValueError:
-        return None
-
-
-def _is_trusted(address: str, trusted_proxies: Sequence[IpNetwork]) -> bool:
-    try:
-        parsed = ip_address(address)
-    except ValueError:
-        return False
-    return any(parsed in network for network in trusted_proxies)

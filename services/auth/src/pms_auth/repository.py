@@ -64,6 +64,12 @@ class UserRepository:
         )
         return list((await self._session.scalars(query)).all())
 
+    async def save(self, user: User) -> None:
+        """Write the changes made to ``user`` and read it back (``updated_at`` and the
+        like are the database's)."""
+        await self._session.flush()
+        await self._session.refresh(user)
+
     async def set_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
         statement = (
             update(User)
@@ -152,6 +158,10 @@ class ThrottleRepository:
             .execution_options(populate_existing=True)
         )
         return (await self._session.scalars(query)).one()
+
+    async def save(self) -> None:
+        """Write the changes made to the rows that :meth:`lock` returned."""
+        await self._session.flush()
 
     async def mark_unlocked(self, row: LoginThrottle) -> bool:
         """Clear a lock that has run out; ``False`` when another request changed the row

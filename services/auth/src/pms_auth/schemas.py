@@ -1,37 +1,53 @@
 """Request and response shapes of the auth API (camelCase on the wire).
 
-Required fields are declared optional and checked by validators, so that a missing
-field gets the same human message as an empty one ("Email is required") rather than
-pydantic's generic "Field required".
+Request fields are typed as what they are after validation (a stripped email, a
+``Role``) and carry their validators in ``Annotated``, the idiom of
+``pms_platform.validation``: with ``WHEN_MISSING`` a missing field gets the same human
+message as an empty one ("Email is required") rather than pydantic's "Field required".
+``UserPageQuery`` is the query string of ``GET /users``.
 """
 
-import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from pms_auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from pms_platform.security import Role
+from pms_platform.validation import WHEN_MISSING, email_address
 
-EMAIL_MAX = 255
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+MAX_PAGE_SIZE = 500
 _ROLES = ", ".join(role.value for role in Role)
 
 _input = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 _output = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
-MaybeText = Annotated[str | None, Field(default=None, validate_default=True)]
 
 
-def valid_email(value: str | None) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ValueError("Email is required")
-    if len(text) > EMAIL_MAX or not _EMAIL.fullmatch(text):
-        raise ValueError("Email should be valid")
-    return text
+def _text(check: Callable[[str | None], Any]) -> Any:
+    """The ``Annotated`` validator running ``check`` on a text or ``None`` (missing);
+    another JSON type gets the message a plain ``str`` field gives it."""
+
+    def check_text(value: Any) -> Any:
+        if value is not None and not isinstance(value, str):
+            raise PydanticCustomError("string_type", "Input should be a valid string")
+        return check(value)
+
+    return BeforeValidator(check_text)
+
+
+def known_password(value: str | None) -> str:
+    """A password to check at login. No length rule: old passwords may predate it, and
+    the answer must not say more about a password than "wrong". Only a bound on the
+    work it can cause."""
+    if not value:
+        raise ValueError("Password is required")
+    if len(value) > MAX_PASSWORD_LENGTH:
+        raise ValueError(f"Password cannot exceed {MAX_PASSWORD_LENGTH} characters")
+    return value
 
 
 def new_password(value: str | None) -> str:
@@ -54,40 +70,33 @@ def valid_role(value: str | None) -> Role:
         raise ValueError(f"Role must be one of {_ROLES}") from None
 
 
+def optional_role(value: str | None) -> Role | None:
+    """A role to change to; left out (``None``) it stays as it is."""
+    return None if value is None else valid_role(value)
+
+
+def required_refresh_token(value: str | None) -> str:
+    if not value or not value.strip():
+        raise ValueError("Refresh token is required")
+    return value.strip()
+
+
+Email = Annotated[str, WHEN_MISSING, email_address()]
+KnownPassword = Annotated[str, WHEN_MISSING, _text(known_password)]
+NewPassword = Annotated[str, WHEN_MISSING, _text(new_password)]
+
+
 class LoginIn(BaseModel):
     model_config = _input
 
-    email: MaybeText
-    password: MaybeText
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str:
-        return valid_email(value)
-
-    @field_validator("password")
-    @classmethod
-    def _password(cls, value: str | None) -> str:
-        # No length rule here: old passwords may predate it, and the answer must not say
-        # more about a password than "wrong". Only a bound on the work it can cause.
-        if not value:
-            raise ValueError("Password is required")
-        if len(value) > MAX_PASSWORD_LENGTH:
-            raise ValueError(f"Password cannot exceed {MAX_PASSWORD_LENGTH} characters")
-        return value
+    email: Email
+    password: KnownPassword
 
 
 class RefreshIn(BaseModel):
     model_config = _input
 
-    refresh_token: MaybeText
-
-    @field_validator("refresh_token")
-    @classmethod
-    def _token(cls, value: str | None) -> str:
-        if not value or not value.strip():
-            raise ValueError("Refresh token is required")
-        return value.strip()
+    refresh_token: Annotated[str, WHEN_MISSING, _text(required_refresh_token)]
 
 
 class LogoutIn(BaseModel):
@@ -134,24 +143,9 @@ class UserOut(BaseModel):
 class UserCreate(BaseModel):
     model_config = _input
 
-    email: MaybeText
-    password: MaybeText
-    role: MaybeText
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str:
-        return valid_email(value)
-
-    @field_validator("password")
-    @classmethod
-    def _password(cls, value: str | None) -> str:
-        return new_password(value)
-
-    @field_validator("role")
-    @classmethod
-    def _role(cls, value: str | None) -> str:
-        return valid_role(value).value
+    email: Email
+    password: NewPassword
+    role: Annotated[Role, WHEN_MISSING, _text(valid_role)]
 
 
 class UserPatch(BaseModel):
@@ -159,21 +153,18 @@ class UserPatch(BaseModel):
 
     model_config = _input
 
-    role: str | None = None
+    role: Annotated[Role | None, _text(optional_role)] = None
     disabled: bool | None = None
-
-    @field_validator("role")
-    @classmethod
-    def _role(cls, value: str | None) -> str | None:
-        return None if value is None else valid_role(value).value
 
 
 class PasswordIn(BaseModel):
     model_config = _input
 
-    password: MaybeText
+    password: NewPassword
 
-    @field_validator("password")
-    @classmethod
-    def _password(cls, value: str | None) -> str:
-        return new_password(value)
+
+class UserPageQuery(BaseModel):
+    """The query string of ``GET /users``: a page of ``size`` users, the first is 1."""
+
+    page: int = Field(default=1, ge=1, description="From 1")
+    size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)

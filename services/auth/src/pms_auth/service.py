@@ -1,183 +1,124 @@
-"""Logging in, refreshing and logging out: the domain logic, no HTTP in it.
+"""The auth domain: :class:`UserService`, the users behind ``/users`` and ``/me``.
 
-These flows manage their own short transactions instead of the request's session,
-for two reasons. A refusal must still be written (a failed login counts towards a
-lock, a reused refresh token revokes its family) although the answer is an error,
-which would roll the request's session back. And a password check takes tens of
-milliseconds of CPU in a worker thread: no pooled connection is held meanwhile, so a
-flood of logins cannot starve the other endpoints of connections.
+Built once in ``app.py``; every method works in the session of the caller's transaction
+(the request's, committed by it) and never commits. Passwords are hashed before the
+first query, so no connection is held during the hashing. The flows that need
+transactions of their own (login, refresh, logout) are in ``authentication.py``.
 """
 
-import math
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms_auth.lockout import Lockout, ThrottleKey
-from pms_auth.models import RefreshToken, User
+from pms_auth.models import User
 from pms_auth.passwords import PasswordHasher
 from pms_auth.repository import RefreshTokenRepository, UserRepository
-from pms_auth.tokens import AccessTokenSigner, hash_refresh_token, new_refresh_token
-from pms_platform.db import Database
-from pms_platform.errors import TooManyRequestsError, UnauthorizedError
+from pms_auth.schemas import UserCreate, UserPageQuery, UserPatch
+from pms_platform.errors import (
+    BEARER_TOKEN_NOT_VALID,
+    ConflictError,
+    NotFoundError,
+    UnauthorizedError,
+)
 from pms_platform.logging import get_logger
+from pms_platform.security import Principal, Role
 
 Clock = Callable[[], datetime]
-INVALID_CREDENTIALS = "Invalid email or password"
-INVALID_REFRESH_TOKEN = "The refresh token is not valid"  # noqa: S105 - a message
-_log = get_logger("pms_auth.service")
+_log = get_logger("pms_auth.users")
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class IssuedTokens:
-    access_token: str
-    refresh_token: str
-    access_expires_in: int
-    refresh_expires_in: int
+class UserService:
+    """Creates, lists, reads and changes users; the caller's own account (``/me``)."""
 
-
-class AuthService:
-    def __init__(
-        self,
-        database: Database,
-        passwords: PasswordHasher,
-        signer: AccessTokenSigner,
-        lockout: Lockout,
-        *,
-        refresh_ttl: timedelta,
-        clock: Clock = utc_now,
-    ) -> None:
-        self._database = database
+    def __init__(self, passwords: PasswordHasher, clock: Clock = utc_now) -> None:
         self._passwords = passwords
-        self._signer = signer
-        self._lockout = lockout
-        self._refresh_ttl = refresh_ttl
         self._clock = clock
 
-    async def login(self, email: str, password: str, client_address: str) -> IssuedTokens:
-        """Tokens for valid credentials. Refusals look the same whether the email is
-        unknown, the password wrong or the user disabled: 401, or 429 while locked."""
-        keys = [ThrottleKey.account(email), ThrottleKey.address(client_address)]
-        async with self._database.transaction() as session:
-            wait = await self._lockout.seconds_until_unlocked(session, keys, self._clock())
-            user = None if wait else await UserRepository(session).find_by_email(email)
-        if wait:
-            raise TooManyRequestsError("Too many failed logins; try again later", math.ceil(wait))
+    async def create(self, session: AsyncSession, data: UserCreate, actor: Principal) -> User:
+        password_hash = await self._passwords.hash(data.password)
+        user = await UserRepository(session).add_unless_email_taken(
+            data.email, password_hash, data.role
+        )
+        if user is None:
+            message = "Email address already exists"
+            raise ConflictError(message, errors={"email": message})
+        _log.info("user created", user_id=str(user.id), role=user.role, by=actor.user_id)
+        return user
 
-        verification = await self._passwords.verify(password, user.password_hash if user else None)
-        if user is None or user.disabled or not verification.matches:
-            async with self._database.transaction() as session:
-                user_id = user.id if user else None
-                await self._lockout.record_failure(session, keys, self._clock(), user_id)
-            _log.info("login refused", user_id=str(user.id) if user else None)
-            raise UnauthorizedError(INVALID_CREDENTIALS)
+    async def page(self, session: AsyncSession, query: UserPageQuery) -> tuple[list[User], int]:
+        """One page of users (oldest first) and how many there are in all."""
+        users = UserRepository(session)
+        offset = (query.page - 1) * query.size
+        return await users.page(offset, query.size), await users.count()
 
-        async with self._database.transaction() as session:
-            issued = await self._complete_login(session, user.id, keys[0], verification.new_hash)
-        if issued is None:
-            raise UnauthorizedError(INVALID_CREDENTIALS)
-        _log.info("login succeeded", user_id=str(user.id))
-        return issued
+    async def get(self, session: AsyncSession, user_id: uuid.UUID) -> User:
+        user = await UserRepository(session).get(user_id)
+        if user is None:
+            raise NotFoundError("User not found")
+        return user
 
-    async def _complete_login(
-        self,
-        session: AsyncSession,
-        user_id: uuid.UUID,
-        account: ThrottleKey,
-        new_hash: str | None,
-    ) -> IssuedTokens | None:
-        # The user is read again, locked: it may have been disabled during the check.
-        user = await UserRepository(session).get(user_id, for_update=True)
+    async def me(self, session: AsyncSession, principal: Principal) -> User:
+        """The caller's account; 401 once it is gone or disabled (its token may live on)."""
+        try:
+            user_id = uuid.UUID(principal.user_id)
+        except ValueError:
+            raise UnauthorizedError(BEARER_TOKEN_NOT_VALID, invalid_token=True) from None
+        user = await UserRepository(session).get(user_id)
         if user is None or user.disabled:
-            return None
-        await self._lockout.forget_account(session, account)
-        if new_hash is not None:
-            await UserRepository(session).set_password_hash(user.id, new_hash)
-            _log.info("password hash upgraded", user_id=str(user.id))
-        return await self._issue(session, user, family_id=uuid.uuid4(), parent_id=None)
+            raise UnauthorizedError(BEARER_TOKEN_NOT_VALID, invalid_token=True)
+        return user
 
-    async def refresh(self, refresh_token: str) -> IssuedTokens:
-        """A new pair for a live refresh token, which is used up. A token presented a
-        second time was copied: its whole family (the newest token too) is revoked."""
-        async with self._database.transaction() as session:
-            issued = await self._rotate(session, refresh_token)
-        if issued is None:
-            raise UnauthorizedError(INVALID_REFRESH_TOKEN)
-        return issued
-
-    async def _rotate(self, session: AsyncSession, refresh_token: str) -> IssuedTokens | None:
-        now = self._clock()
-        tokens = RefreshTokenRepository(session)
-        stored = await tokens.find_by_hash_for_update(hash_refresh_token(refresh_token))
-        if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
-            return None
-        if stored.used_at is not None:
-            revoked = await tokens.revoke_family(stored.family_id, now)
-            _log.warning(
-                "refresh token reused; family revoked",
-                user_id=str(stored.user_id),
-                family_id=str(stored.family_id),
-                revoked=revoked,
+    async def update(
+        self, session: AsyncSession, user_id: uuid.UUID, patch: UserPatch, actor: Principal
+    ) -> User:
+        """Change role and/or disabled. Disabling ends the user's sessions (refresh tokens);
+        the last enabled administrator can be neither demoted nor disabled."""
+        users = UserRepository(session)
+        user = await self.get(session, user_id)
+        if _removes_an_admin(user, patch):
+            await _refuse_removing_the_last_admin(users, user.id)
+        user = await users.get(user_id, for_update=True) or user
+        if patch.role is not None and patch.role != user.role:
+            _log.info(
+                "user role changed", user_id=str(user.id), role=patch.role.value, by=actor.user_id
             )
-            return None
-        user = await UserRepository(session).get(stored.user_id)
-        if user is None or user.disabled:
-            await tokens.revoke_family(stored.family_id, now)
-            return None
-        await tokens.mark_used(stored.id, now)
-        return await self._issue(session, user, family_id=stored.family_id, parent_id=stored.id)
+            user.role = patch.role.value
+        if patch.disabled is not None and patch.disabled != user.disabled:
+            user.disabled = patch.disabled
+            if patch.disabled:
+                await RefreshTokenRepository(session).revoke_all_of_user(user.id, self._clock())
+            event = "user disabled" if patch.disabled else "user enabled"
+            _log.info(event, user_id=str(user.id), by=actor.user_id)
+        await users.save(user)
+        return user
 
-    async def logout(
-        self, *, refresh_token: str | None, user_id: uuid.UUID | None, session_id: uuid.UUID | None
+    async def set_password(
+        self, session: AsyncSession, user_id: uuid.UUID, password: str, actor: Principal
     ) -> None:
-        """Revoke the family of ``refresh_token`` (its holder may end its session), or
-        else the family ``session_id`` that an access token of ``user_id`` names."""
-        now = self._clock()
-        async with self._database.transaction() as session:
-            tokens = RefreshTokenRepository(session)
-            if refresh_token is not None:
-                stored = await tokens.find_by_hash(hash_refresh_token(refresh_token))
-                if stored is not None:
-                    await tokens.revoke_family(stored.family_id, now)
-                    _log.info("logged out", user_id=str(stored.user_id))
-            elif session_id is not None and user_id is not None:
-                await tokens.revoke_family(session_id, now, user_id=user_id)
-                _log.info("logged out", user_id=str(user_id))
+        """Replace the password and end the user's sessions (a reset is often a response
+        to a leak; whoever held the old password must not keep a refresh token)."""
+        password_hash = await self._passwords.hash(password)
+        user = await self.get(session, user_id)
+        await UserRepository(session).set_password_hash(user.id, password_hash)
+        await RefreshTokenRepository(session).revoke_all_of_user(user.id, self._clock())
+        _log.info("password set", user_id=str(user.id), by=actor.user_id)
 
-    async def _issue(
-        self,
-        session: AsyncSession,
-        user: User,
-        *,
-        family_id: uuid.UUID,
-        parent_id: uuid.UUID | None,
-    ) -> IssuedTokens:
-        now = self._clock()
-        refresh_value, refresh_hash = new_refresh_token()
-        await RefreshTokenRepository(session).add(
-            RefreshToken(
-                id=uuid.uuid4(),
-                token_hash=refresh_hash,
-                user_id=user.id,
-                family_id=family_id,
-                parent_id=parent_id,
-                created_at=now,
-                expires_at=now + self._refresh_ttl,
-            )
-        )
-        access = self._signer.sign(
-            user_id=user.id, email=user.email, role=user.role, session_id=family_id, now=now
-        )
-        return IssuedTokens(
-            access_token=access.value,
-            refresh_token=refresh_value,
-            access_expires_in=int(self._signer.ttl.total_seconds()),
-            refresh_expires_in=int(self._refresh_ttl.total_seconds()),
-        )
+
+async def _refuse_removing_the_last_admin(users: UserRepository, user_id: uuid.UUID) -> None:
+    # Every enabled admin is locked (in id order) before the change, so that two
+    # concurrent requests cannot each remove one of the last two.
+    if not set(await users.lock_active_admin_ids()) - {user_id}:
+        raise ConflictError("At least one enabled administrator must remain")
+
+
+def _removes_an_admin(user: User, patch: UserPatch) -> bool:
+    if user.role != Role.ADMIN or user.disabled:
+        return False
+    demoted = patch.role is not None and patch.role != Role.ADMIN
+    return demoted or patch.disabled is True

@@ -6,13 +6,14 @@ refuses to start without configured signing keys or with the demo admin password
 """
 
 import os
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from pms_platform.request_context import IpNetwork
 from pms_platform.security import TOKEN_AUDIENCE, TOKEN_ISSUER
 from pms_platform.settings import DatabaseSettings, Environment, KafkaSettings
 
@@ -20,8 +21,6 @@ DEVELOPMENT_PASSWORD = "password123"  # noqa: S105 - the original's demo passwor
 ORIGINAL_ADMIN_EMAIL = "testuser@test.com"
 DEMO_CLINICIAN_EMAIL = "clinician@test.com"
 DEMO_ANALYST_EMAIL = "analyst@test.com"
-
-IpNetwork = IPv4Network | IPv6Network
 
 
 def _default_key_dir() -> Path:

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 import jwt
 
 from pms_auth.keys import KeySet
-from pms_platform.security import TOKEN_ALGORITHM
+from pms_platform.security import SESSION_CLAIM, TOKEN_ALGORITHM
 
 REFRESH_TOKEN_BYTES = 32
-SESSION_CLAIM = "sid"
-"""The refresh token family an access token was issued with (so logout can find it)."""
+# SESSION_CLAIM ("sid") names the refresh token family an access token was issued with;
+# the platform's verifier reads it into ``Principal.session_id`` (so logout can find it).
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,3 @@ def hash_refresh_token(value: str) -> bytes:
     """SHA-256 suffices (no salt, no slow hash): the value is 256 random bits, not a
     password, so it cannot be guessed from its hash."""
     return hashlib.sha256(value.encode("utf-8")).digest()
-
-
-def session_of(access_token: str) -> uuid.UUID | None:
-    """The refresh token family named by an access token *that was already verified*."""
-    claims = jwt.decode(access_token, options={"verify_signature": False})
-    try:
-        return uuid.UUID(str(claims[SESSION_CLAIM]))
-    except (KeyError, ValueError):
-        return None

@@ -3,40 +3,39 @@ service, one transaction per request. ADMIN and CLINICIAN only; an illegal invoi
 transition is a 409 (the resource's state conflicts with the request)."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from pms_billing.schemas import (
     AccountOut,
+    InvoiceListParams,
     InvoiceOut,
     InvoicePageOut,
-    InvoiceQuery,
     NewInvoice,
     Payment,
-    ProblemOut,
     VoidRequest,
-    validated,
 )
-from pms_billing.service import BillingService
+from pms_billing.service import (
+    AccountClosedError,
+    AccountNotFoundError,
+    BillingService,
+    IdempotencyKeyReusedError,
+    InvoiceNotFoundError,
+    InvoiceStateError,
+    PageTokenError,
+)
 from pms_platform.db import SessionDep
-from pms_platform.errors import BadRequestError
+from pms_platform.errors import ROLE_REFUSALS, BadRequestError, problem_responses
 from pms_platform.security import Role, require_roles
-
-
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {
-        status: {"model": ProblemOut, "content": {"application/problem+json": {}}}
-        for status in statuses
-    }
-
+from pms_platform.validation import validated
 
 router = APIRouter(
     prefix="/billing",
     tags=["billing"],
     # Checked before anything else, so an anonymous caller learns nothing (not even 404).
     dependencies=[Depends(require_roles(Role.ADMIN, Role.CLINICIAN))],
-    responses=_problems(400, 401, 403),
+    responses=problem_responses(BadRequestError, *ROLE_REFUSALS),
 )
 
 
@@ -51,7 +50,9 @@ InvoiceId = Annotated[uuid.UUID, Path(alias="invoiceId")]
 
 
 @router.get(
-    "/accounts/{patientId}", summary="A patient's billing account", responses=_problems(404)
+    "/accounts/{patientId}",
+    summary="A patient's billing account",
+    responses=problem_responses(AccountNotFoundError),
 )
 async def read_account(
     patient_id: PatientId, session: SessionDep, service: ServiceDep
@@ -62,16 +63,14 @@ async def read_account(
 @router.get(
     "/accounts/{patientId}/invoices",
     summary="A patient's invoices, newest first",
-    responses=_problems(404),
+    responses=problem_responses(BadRequestError, PageTokenError, AccountNotFoundError),
 )
 async def list_invoices(
     patient_id: PatientId,
     session: SessionDep,
     service: ServiceDep,
-    page_size: Annotated[int, Query(alias="pageSize", ge=0, le=10_000)] = 0,
-    page_token: Annotated[str, Query(alias="pageToken", max_length=200)] = "",
+    query: Annotated[InvoiceListParams, Query()],
 ) -> InvoicePageOut:
-    query = InvoiceQuery(page_size=page_size, page_token=page_token)
     page = await service.list_invoices(session, patient_id, query)
     return InvoicePageOut(
         invoices=[InvoiceOut.model_validate(invoice) for invoice in page.invoices],
@@ -83,7 +82,7 @@ async def list_invoices(
     "/accounts/{patientId}/invoices",
     status_code=201,
     summary="Bill a patient (ISSUED, or DRAFT with `draft: true`)",
-    responses=_problems(404, 409),
+    responses=problem_responses(AccountNotFoundError, AccountClosedError),
 )
 async def create_invoice(
     patient_id: PatientId,
@@ -97,7 +96,11 @@ async def create_invoice(
     return InvoiceOut.model_validate(invoice)
 
 
-@router.get("/invoices/{invoiceId}", summary="One invoice", responses=_problems(404))
+@router.get(
+    "/invoices/{invoiceId}",
+    summary="One invoice",
+    responses=problem_responses(InvoiceNotFoundError),
+)
 async def read_invoice(
     invoice_id: InvoiceId, session: SessionDep, service: ServiceDep
 ) -> InvoiceOut:
@@ -110,7 +113,7 @@ async def read_invoice(
     description="Send an `Idempotency-Key`: a retry with the same key records no second "
     "payment and answers the same invoice. 409 when the invoice is VOID or already paid "
     "with another key, or when the key was used for another invoice.",
-    responses=_problems(404, 409),
+    responses=problem_responses(InvoiceNotFoundError, InvoiceStateError, IdempotencyKeyReusedError),
 )
 async def pay_invoice(
     invoice_id: InvoiceId,
@@ -130,7 +133,7 @@ async def pay_invoice(
 @router.post(
     "/invoices/{invoiceId}/void",
     summary="Void a DRAFT or ISSUED invoice (voiding a VOID invoice changes nothing)",
-    responses=_problems(404, 409),
+    responses=problem_responses(InvoiceNotFoundError, InvoiceStateError),
 )
 async def void_invoice(
     invoice_id: InvoiceId,

@@ -21,13 +21,13 @@ from pms_billing.schemas import (
     PatientRef,
     Payment,
     VoidRequest,
-    validated,
 )
 from pms_billing.service import BillingService, IdempotencyKeyReusedError
 from pms_contracts import billing_service_pb2 as pb
 from pms_contracts.billing_service_pb2_grpc import BillingServiceServicer
 from pms_platform.db import Database
 from pms_platform.errors import BadRequestError, ConflictError, NotFoundError, ProblemError
+from pms_platform.validation import validated
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["BillingService"].full_name
 # The first matching class wins.

@@ -1,13 +1,16 @@
-"""Request and response shapes, validated once here for both gRPC and REST.
+"""Billing's request and response shapes: the request models (validated once here for
+gRPC, REST and the patient events, typed as what they are after validation), the
+REST query string of the invoice listing, and the response models.
 
 Money is ``amountMinor``, a whole number of the currency's minor units (cents), and
 ``currency``, an ISO 4217 code: a JSON number with a fraction is refused, never rounded.
+Names and email addresses use the shared validators (``pms_platform.validation``).
 """
 
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
@@ -16,35 +19,22 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
-    ValidationError,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from pms_billing.currencies import is_known_currency
-from pms_platform.errors import BadRequestError, field_errors
+from pms_platform.validation import WHEN_MISSING, email_address, required_text
 
 NAME_MAX = 100
-EMAIL_MAX = 255
 DESCRIPTION_MAX = 500
 IDEMPOTENCY_KEY_MAX = 255
 MAX_AMOUNT_MINOR = 10**12  # far below 2**53, so JSON clients read it exactly
 PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 200
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+REST_PAGE_SIZE_MAX = 10_000  # refused above this over REST; served as PAGE_SIZE_MAX
+REST_PAGE_TOKEN_MAX = 200
 _PRINTABLE_KEY = re.compile(r"^[\x21-\x7e]+$")
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def validated(model: type[ModelT], data: dict[str, Any]) -> ModelT:
-    """``model`` from ``data`` (JSON names), or a 400 / INVALID_ARGUMENT with a field map."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise BadRequestError(
-            "The request is not valid", errors=field_errors(error.errors())
-        ) from None
 
 
 def _uuid(value: object) -> object:
@@ -78,28 +68,8 @@ class NewAccount(_Input):
     """``BillingRequest`` of the original contract."""
 
     patient_id: Uuid
-    name: str
-    email: str
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        text = value.strip()
-        if not text:
-            raise ValueError("Name is required")
-        if len(text) > NAME_MAX:
-            raise ValueError(f"Name cannot exceed {NAME_MAX} characters")
-        return text
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        text = value.strip()
-        if not text:
-            raise ValueError("Email is required")
-        if len(text) > EMAIL_MAX or not _EMAIL.fullmatch(text):
-            raise ValueError("Email should be valid")
-        return text
+    name: Annotated[str, WHEN_MISSING, required_text("Name", NAME_MAX)]
+    email: Annotated[str, WHEN_MISSING, email_address()]
 
 
 class NewInvoice(_Input):
@@ -136,6 +106,9 @@ class VoidRequest(_Input):
 
 
 class InvoiceQuery(_Input):
+    """A page of a patient's invoices (``ListInvoicesRequest``). ``pageToken`` is the
+    service's opaque cursor, passed through as it came (the service reads it)."""
+
     page_size: StrictInt = Field(default=0, ge=0)
     page_token: str = ""
 
@@ -143,6 +116,17 @@ class InvoiceQuery(_Input):
     def limit(self) -> int:
         """Unset means the default; more than the maximum means the maximum."""
         return min(self.page_size or PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
+
+
+class InvoiceListParams(InvoiceQuery):
+    """The query string of ``GET /billing/accounts/{patientId}/invoices``: text to be
+    read as a number, bounded, known by the JSON names only, other parameters ignored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=False)
+
+    # The titles are the ones the OpenAPI document showed for the former plain parameters.
+    page_size: int = Field(default=0, ge=0, le=REST_PAGE_SIZE_MAX, title="Pagesize")
+    page_token: str = Field(default="", max_length=REST_PAGE_TOKEN_MAX, title="Pagetoken")
 
 
 class _Output(BaseModel):
@@ -180,14 +164,3 @@ class InvoicePageOut(_Output):
     next_page_token: str | None = Field(
         description="Pass it as `pageToken` for the next page; null on the last page."
     )
-
-
-class ProblemOut(BaseModel):
-    """RFC 9457 problem details (documentation of the error answers)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    request_id: str | None = Field(default=None, alias="requestId")
-    errors: dict[str, str] | None = None

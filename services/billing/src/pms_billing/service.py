@@ -1,11 +1,15 @@
-"""Billing's domain logic: accounts, invoices and the invoice state machine. No HTTP or
-gRPC here; every method works in the caller's transaction, which commits the change,
-its events (outbox) and nothing else.
+"""Billing's domain: ``BillingService`` (accounts, invoices and the invoice state
+machine), its domain errors and the invoice listing's page token. No HTTP or gRPC here;
+every method works in the caller's transaction, which commits the change, its events
+(outbox) and nothing else.
 
 Invoice states: DRAFT or ISSUED -> PAID (payment of the whole amount) or VOID. PAID and
 VOID are final; voiding a VOID invoice again changes nothing. Every change to a
 patient's billing locks their account row first, so one patient's changes, and so
 their events, are committed one after the other.
+
+A page token is the domain's cursor, the same opaque text over REST and gRPC: the
+position of the last invoice of a page, which the service issues and reads back.
 """
 
 import base64
@@ -13,37 +17,17 @@ import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pms_billing.events import OutboxBillingEvents
 from pms_billing.models import Account, AccountStatus, Invoice, InvoiceStatus
 from pms_billing.repository import BillingRepository, InvoiceCursor
 from pms_billing.schemas import InvoiceQuery, NewAccount, NewInvoice
+from pms_contracts.vocabulary import BillingEventType
 from pms_platform.errors import BadRequestError, ConflictError, NotFoundError
 
 OPEN_INVOICE_STATES = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.ISSUED})
-
-
-class BillingEventType(StrEnum):
-    ACCOUNT_CREATED = "ACCOUNT_CREATED"
-    INVOICE_ISSUED = "INVOICE_ISSUED"
-    INVOICE_PAID = "INVOICE_PAID"
-    INVOICE_VOIDED = "INVOICE_VOIDED"
-    ACCOUNT_CLOSED = "ACCOUNT_CLOSED"
-
-
-class EventRecorder(Protocol):
-    """Stores a billing event in the transaction of the change (see ``events.py``)."""
-
-    async def record(
-        self,
-        session: AsyncSession,
-        event_type: BillingEventType,
-        account: Account,
-        invoice: Invoice | None = None,
-    ) -> None: ...
 
 
 class AccountNotFoundError(NotFoundError):
@@ -76,6 +60,15 @@ class IdempotencyKeyReusedError(ConflictError):
         super().__init__("The idempotency key was already used to pay another invoice")
 
 
+class PageTokenError(BadRequestError):
+    """A page token this service did not issue (or one altered on the way)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The request is not valid", errors={"pageToken": "The page token is not valid"}
+        )
+
+
 @dataclass(frozen=True)
 class InvoicePage:
     invoices: list[Invoice]
@@ -97,13 +90,14 @@ def decode_page_token(token: str) -> InvoiceCursor:
         created_at, invoice_id = raw.split("|")
         return InvoiceCursor(datetime.fromisoformat(created_at), uuid.UUID(invoice_id))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadRequestError(
-            "The request is not valid", errors={"pageToken": "The page token is not valid"}
-        ) from None
+        raise PageTokenError() from None
 
 
 class BillingService:
-    def __init__(self, events: EventRecorder) -> None:
+    """Billing's domain operations; ``events`` records the billing events of a change in
+    its transaction."""
+
+    def __init__(self, events: OutboxBillingEvents) -> None:
         self._events = events
 
     async def open_account(self, session: AsyncSession, new: NewAccount) -> Account:

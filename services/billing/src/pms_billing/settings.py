@@ -24,6 +24,3 @@ class BillingSettings(DatabaseSettings, KafkaSettings, TokenSettings):
     billing_topic: str = "billing"
     consumer_group: str = "billing-service"
     outbox_poll_interval_seconds: float = Field(default=1.0, gt=0)
-    background_workers: bool = Field(
-        default=True, description="Run the patient-event consumer and the outbox relay."
-    )

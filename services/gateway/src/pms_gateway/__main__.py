@@ -1,20 +1,18 @@
 """``python -m pms_gateway [serve]``: the same command locally and in containers.
 
-Unlike the other services the gateway runs its own uvicorn: it may run several worker
-processes (``workers``; uvicorn then imports the app factory by name in each), and, being
-the edge, it trusts ``X-Forwarded-For`` only from the proxies named in
-``forwarded_allow_ips`` (uvicorn's default would trust any local client, which could then
-pick its own address and slip past the per-address login limit).
+Unlike the other services the gateway may run several worker processes (``workers``;
+uvicorn then imports the app factory by name in each), and, being the edge, it trusts
+``X-Forwarded-For`` only from the proxies named in ``forwarded_allow_ips`` (uvicorn's
+default would trust any local client, which could then pick its own address and slip
+past the per-address login limit). Both are options of the platform's ``serve``.
 """
 
 import argparse
 
-import uvicorn
-from fastapi import FastAPI
-
 from pms_gateway.app import create_app
 from pms_gateway.settings import GatewaySettings
 from pms_platform.logging import configure_logging, get_logger
+from pms_platform.server import serve
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,28 +32,12 @@ def main(argv: list[str] | None = None) -> None:
         workers=settings.workers,
         environment=settings.environment.value,
     )
+    trusted = settings.forwarded_allow_ips
     if settings.workers > 1:
-        _serve("pms_gateway.app:create_app_from_environment", settings, factory=True)
+        factory = "pms_gateway.app:create_app_from_environment"
+        serve(factory, settings, workers=settings.workers, forwarded_allow_ips=trusted)
     else:
-        _serve(create_app(settings), settings, factory=False)
-
-
-def _serve(app: FastAPI | str, settings: GatewaySettings, *, factory: bool) -> None:
-    uvicorn.run(
-        app,
-        factory=factory,
-        workers=settings.workers if factory else None,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-        loop="uvloop",
-        http="httptools",
-        ws="none",
-        proxy_headers=bool(settings.forwarded_allow_ips),
-        forwarded_allow_ips=settings.forwarded_allow_ips or None,
-    )
+        serve(create_app(settings), settings, forwarded_allow_ips=trusted)
 
 
 if __name__ == "__main__":

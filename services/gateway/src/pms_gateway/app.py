@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from pms_gateway.access_log import AccessLogFieldsMiddleware
-from pms_gateway.api import readiness_router
+from pms_gateway.api import readiness_report
 from pms_gateway.docs import docs_router
 from pms_gateway.metrics import GatewayMetrics
 from pms_gateway.proxy import GatewayProxy, ProxyDispatchMiddleware, ProxyRoute
@@ -25,7 +26,6 @@ from pms_platform.http_app import create_service_app
 from pms_platform.logging import configure_logging
 from pms_platform.security import TokenVerifier
 
-_REPLACED_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
 _CORS_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID"]
 _CORS_EXPOSED = ["X-Request-ID", "Location", "ETag", "Retry-After", "WWW-Authenticate"]
 
@@ -33,6 +33,10 @@ _CORS_EXPOSED = ["X-Request-ID", "Location", "ETag", "Retry-After", "WWW-Authent
 def create_app(settings: GatewaySettings, token_verifier: TokenVerifier | None = None) -> FastAPI:
     """``token_verifier`` replaces the one reading auth's JWKS (tests pass their own)."""
     verifier = token_verifier or TokenVerifier.from_settings(settings)
+    registry = CollectorRegistry()
+    metrics = GatewayMetrics(registry)
+    upstreams = UpstreamPool(settings, metrics)
+    proxy = GatewayProxy(settings, upstreams, verifier, RateLimits.in_process(settings), metrics)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -42,31 +46,11 @@ def create_app(settings: GatewaySettings, token_verifier: TokenVerifier | None =
         finally:
             await upstreams.close()
 
-    app = create_service_app(
-        settings,
-        title="PMS API gateway",
-        description="The single entry point: routing, token checks, limits and one docs page.",
-        lifespan=lifespan,
-        token_verifier=verifier,
-    )
-    metrics = GatewayMetrics(app.state.metrics_registry)
-    upstreams = UpstreamPool(settings, metrics)
-    proxy = GatewayProxy(settings, upstreams, verifier, RateLimits.in_process(settings), metrics)
-    app.state.upstreams = upstreams
-
-    # FastAPI's one-service Swagger UI makes way for the gateway's page of all services.
-    app.router.routes[:] = [
-        route for route in app.router.routes if getattr(route, "path", None) not in _REPLACED_PATHS
-    ]
-    # The gateway's readiness goes first: it shadows the platform's generic one.
-    app.include_router(readiness_router(upstreams))
-    app.router.routes.insert(0, app.router.routes.pop())
-    app.include_router(docs_router(upstreams, settings))
-
+    # Inside the platform's middlewares, so that preflight answers and proxied requests
+    # carry a request id and are counted too; the route table is served innermost.
+    middleware: list[Middleware] = []
     if settings.cors_allow_origins:
-        # Inside the platform's middlewares, so that preflight answers carry a request id
-        # and are counted too.
-        app.user_middleware.append(
+        middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.cors_allow_origins,
@@ -78,7 +62,24 @@ def create_app(settings: GatewaySettings, token_verifier: TokenVerifier | None =
             )
         )
     routes = [ProxyRoute(rule, settings, metrics) for rule in ROUTES]
-    app.user_middleware.append(Middleware(ProxyDispatchMiddleware, proxy=proxy, routes=routes))
+    middleware.append(Middleware(ProxyDispatchMiddleware, proxy=proxy, routes=routes))
+
+    app = create_service_app(
+        settings,
+        title="PMS API gateway",
+        description="The single entry point: routing, token checks, limits and one docs page.",
+        # FastAPI's one-service Swagger UI makes way for the gateway's page of all services.
+        routers=[docs_router(upstreams, settings)],
+        docs_url=None,
+        readiness_report=readiness_report(upstreams),
+        lifespan=lifespan,
+        token_verifier=verifier,
+        middleware=middleware,
+        metrics_registry=registry,
+    )
+    app.state.upstreams = upstreams
+    # Outside the platform's middlewares: it clears the proxy's log fields after the
+    # platform's access-log line.
     app.add_middleware(AccessLogFieldsMiddleware)
     return app
 

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pms_gateway.routes import ROUTES
 from pms_gateway.settings import GatewaySettings
 from pms_gateway.upstreams import UpstreamPool, classify_failure
-from pms_platform.errors import NotFoundError, problem_response
+from pms_platform.errors import NotFoundError, problem_response, problem_responses
 
 SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 _PAGE = """<!doctype html>
@@ -63,7 +63,22 @@ def docs_router(upstreams: UpstreamPool, settings: GatewaySettings) -> APIRouter
     ]
     page = _PAGE.format(ui=SWAGGER_UI, urls=json.dumps(documents))
 
-    @router.get("/api-docs/{service}", summary="A service's OpenAPI document")
+    @router.get(
+        "/api-docs/{service}",
+        summary="A service's OpenAPI document",
+        responses=problem_responses(
+            NotFoundError,
+            502,
+            503,
+            504,
+            descriptions={
+                404: "There is no service of this name",
+                502: "The service gave no valid answer",
+                503: "The service is not reachable",
+                504: "The service did not answer in time",
+            },
+        ),
+    )
     async def service_openapi(service: str) -> JSONResponse:
         upstream = upstreams.upstreams.get(service)
         if upstream is None:

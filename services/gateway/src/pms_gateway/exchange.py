@@ -3,7 +3,7 @@
 from starlette.types import Receive, Scope, Send
 
 from pms_gateway.headers import RawHeaders
-from pms_platform.errors import problem_response
+from pms_platform.errors import ProblemError, problem_response, problem_response_for
 
 CLIENT_CLOSED_REQUEST = 499  # nginx's name for it; nothing is sent, it is for logs only
 
@@ -42,6 +42,10 @@ class Exchange:
         """Answer with the platform's problem+json shape."""
         response = problem_response(status, detail, slug=slug, headers=headers)
         await response(self.scope, self.receive, self.send)
+
+    async def refuse(self, error: ProblemError) -> None:
+        """Answer with ``error`` exactly as a service's problem handler would."""
+        await problem_response_for(error)(self.scope, self.receive, self.send)
 
     async def note_client_gone(self) -> None:
         """The client left before an answer: the server drops this message, but the access

@@ -17,7 +17,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yarl import URL
 
-from pms_gateway.access import Refusal, authorise
+from pms_gateway.access import authorise
 from pms_gateway.body import ClientDisconnected, RequestBody, RequestBodyTooLarge
 from pms_gateway.exchange import Exchange
 from pms_gateway.headers import request_headers_for_upstream, response_headers_for_client
@@ -26,6 +26,7 @@ from pms_gateway.rate_limit import RateLimiter, RateLimits, retry_after_header
 from pms_gateway.routes import RouteRule, is_internal
 from pms_gateway.settings import GatewaySettings
 from pms_gateway.upstreams import Upstream, UpstreamPool, classify_failure, is_connection_failure
+from pms_platform.errors import ForbiddenError, UnauthorizedError
 from pms_platform.logging import get_logger
 from pms_platform.request_context import current_request_id, sanitize_request_id
 from pms_platform.security import Principal, TokenVerifier
@@ -82,16 +83,11 @@ class GatewayProxy:
         structlog.contextvars.bind_contextvars(route=rule.pattern, upstream=rule.upstream)
         principal: Principal | None = None
         if rule.roles is not None:
-            verdict = await authorise(rule, exchange.headers, self._verifier)
-            if isinstance(verdict, Refusal):
-                challenge = verdict.www_authenticate
-                await exchange.problem(
-                    verdict.status,
-                    verdict.detail,
-                    headers={"WWW-Authenticate": challenge} if challenge else None,
-                )
+            try:
+                principal = await authorise(rule, exchange.headers, self._verifier)
+            except (UnauthorizedError, ForbiddenError) as refusal:
+                await exchange.refuse(refusal)
                 return
-            principal = verdict
             structlog.contextvars.bind_contextvars(user_id=principal.user_id)
             if await self._limited(exchange, "api_per_user", principal.user_id):
                 return

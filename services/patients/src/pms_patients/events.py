@@ -1,21 +1,18 @@
-"""The ``patient`` topic's events, written to the outbox in the transaction of the change."""
+"""The patients service's outbound events: :func:`build_patient_event` makes the
+``PatientEvent`` of a change, and :class:`OutboxPatientEvents` writes it to the outbox in
+the transaction of that change (the platform's relay publishes it after the commit).
+Event type and header names come from :mod:`pms_contracts.vocabulary`."""
 
 import uuid
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_contracts.patient_event_pb2 import PatientEvent
+from pms_contracts.vocabulary import EventHeader, PatientEventType
 from pms_patients.models import Patient, outbox_events
 from pms_platform.outbox import enqueue
-
-
-class PatientEventType(StrEnum):
-    CREATED = "PATIENT_CREATED"
-    UPDATED = "PATIENT_UPDATED"
-    DELETED = "PATIENT_DELETED"
 
 
 def build_patient_event(
@@ -36,19 +33,29 @@ def build_patient_event(
     )
 
 
-async def record_patient_event(
-    session: AsyncSession, topic: str, patient: Patient, event_type: PatientEventType
-) -> None:
-    """Queue the event in this transaction; the relay publishes it after the commit."""
-    event_id = uuid.uuid4()
-    event = build_patient_event(patient, event_type, event_id, datetime.now(UTC))
-    # The outbox adds the request id and the caller's trace context.
-    headers = {"event_id": str(event_id), "event_type": event_type.value}
-    await enqueue(
-        session,
-        outbox_events,
-        topic=topic,
-        key=str(patient.id),
-        value=event.SerializeToString(),
-        headers=headers,
-    )
+class OutboxPatientEvents:
+    """Writes patient events to the outbox of the ``patient`` topic, keyed by patient id
+    (one patient's events stay in order on one partition)."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+
+    async def record(
+        self, session: AsyncSession, patient: Patient, event_type: PatientEventType
+    ) -> None:
+        """Queue the event in this transaction; the relay publishes it after the commit."""
+        event_id = uuid.uuid4()
+        event = build_patient_event(patient, event_type, event_id, datetime.now(UTC))
+        # The outbox adds the request id and the caller's trace context.
+        headers = {
+            EventHeader.EVENT_ID.value: str(event_id),
+            EventHeader.EVENT_TYPE.value: event_type.value,
+        }
+        await enqueue(
+            session,
+            outbox_events,
+            topic=self.topic,
+            key=str(patient.id),
+            value=event.SerializeToString(),
+            headers=headers,
+        )

@@ -1,6 +1,7 @@
 """The billing service's gRPC contract as the patients service calls it."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -8,6 +9,9 @@ from pms_contracts.billing_service_pb2 import BillingRequest
 from pms_contracts.billing_service_pb2_grpc import BillingServiceStub
 from pms_platform.logging import get_logger
 from pms_platform.request_context import current_request_id
+
+if TYPE_CHECKING:  # the generated stubs name the asyncio stub's type only for checkers
+    from pms_contracts.billing_service_pb2_grpc import BillingServiceAsyncStub
 
 _log = get_logger("pms.patients.billing")
 
@@ -24,18 +28,28 @@ class BillingAccount:
 
 class BillingClient:
     """One channel (HTTP/2, multiplexed) for the life of the service; every call has a
-    deadline, so a slow billing service delays no request by more than that."""
+    deadline, so a slow billing service delays no request by more than that.
+
+    Built with the app, the channel is opened by the first call (inside the running
+    event loop, which grpc.aio binds it to) and closed by :meth:`close`."""
 
     def __init__(self, target: str, deadline_seconds: float) -> None:
-        self._channel = grpc.aio.insecure_channel(target)
-        self._stub = BillingServiceStub(self._channel)
+        self._target = target
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: BillingServiceAsyncStub | None = None
         self._deadline = deadline_seconds
+
+    def _opened(self) -> "BillingServiceAsyncStub":
+        if self._stub is None:
+            self._channel = grpc.aio.insecure_channel(self._target)
+            self._stub = BillingServiceStub(self._channel)
+        return self._stub
 
     async def create_account(self, patient_id: str, name: str, email: str) -> BillingAccount:
         request = BillingRequest(patientId=patient_id, name=name, email=email)
         metadata = (("x-request-id", current_request_id() or ""),)
         try:
-            response = await self._stub.CreateBillingAccount(
+            response = await self._opened().CreateBillingAccount(
                 request, timeout=self._deadline, metadata=metadata
             )
         except grpc.aio.AioRpcError as error:
@@ -44,4 +58,6 @@ class BillingClient:
         return BillingAccount(account_id=response.accountId, status=response.status)
 
     async def close(self) -> None:
-        await self._channel.close()
+        channel, self._channel, self._stub = self._channel, None, None
+        if channel is not None:
+            await channel.close()

@@ -1,4 +1,5 @@
-"""All of the patients service's SQL."""
+"""All of the patients service's SQL: patients (pages, search, changes, the billing
+state the retry worker claims), the audit log and the idempotency keys."""
 
 import uuid
 from collections.abc import Sequence
@@ -73,6 +74,10 @@ class PatientRepository:
         count_query = self._filtered(select(func.count()).select_from(Patient), query.search)
         total = (await self.session.execute(count_query)).scalar_one()
         return rows, int(total)
+
+    async def count(self) -> int:
+        total = await self.session.execute(select(func.count()).select_from(Patient))
+        return int(total.scalar_one())
 
     async def get(self, patient_id: uuid.UUID, *, for_update: bool = False) -> Patient | None:
         statement = select(Patient).where(Patient.id == patient_id)

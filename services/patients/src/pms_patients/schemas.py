@@ -1,54 +1,57 @@
 """Request and response shapes of the patients API, with the original's field names and
 validation messages (``Name is required``...), so its clients keep working.
 
-Dates arrive as strings and are parsed here, so that a malformed date is a 400 with the
-field's own message rather than a generic type error (the original answered 500).
+Request models are typed as what they are after validation (a date of birth is a
+:class:`datetime.date`), with the shared validators of :mod:`pms_platform.validation`:
+a malformed date is a 400 with the field's own message rather than a generic type error
+(the original answered 500). The query parameters of the lists are models too
+(:class:`PatientListQuery`, :class:`AuditLogQuery`), so a bad one is the same 400.
 """
 
-import re
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
+from pms_platform.validation import (
+    WHEN_MISSING,
+    email_address,
+    iso_date,
+    optional_iso_date,
+    required_text,
+)
+
 NAME_MAX = 100
-EMAIL_MAX = 255
 ADDRESS_MAX = 255
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 
 def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def parse_iso_date(value: str | None, label: str) -> date:
-    """``YYYY-MM-DD`` only (``date.fromisoformat`` would also take week dates)."""
-    if value is None or not value.strip():
-        raise ValueError(f"{label} is required")
-    if not _ISO_DATE.fullmatch(value.strip()):
-        raise ValueError(f"{label} must be a date in the form YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"{label} must be a valid calendar date") from None
+def _birth_date(born: date) -> date:
+    if born > _today():
+        raise ValueError("Date of birth cannot be in the future")
+    if born < EARLIEST_BIRTH_DATE:
+        raise ValueError("Date of birth cannot be before 1900-01-01")
+    return born
 
 
-def _required_text(value: str | None, label: str, maximum: int) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ValueError(f"{label} is required")
-    if len(text) > maximum:
-        raise ValueError(f"{label} cannot exceed {maximum} characters")
-    return text
+def _registration(registered: date, info: ValidationInfo) -> date:
+    """A registered date cannot be in the future or before the birth date (``info.data``
+    holds the fields validated before it, the date of birth among them when valid)."""
+    if registered > _today():
+        raise ValueError("Registered date cannot be in the future")
+    born: date | None = info.data.get("date_of_birth")
+    if born is not None and registered < born:
+        raise ValueError("Registered date cannot be before the date of birth")
+    return registered
 
 
 _camel = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-OptionalText = Annotated[str | None, Field(default=None, validate_default=True)]
 
 
 class PatientFields(BaseModel):
@@ -56,94 +59,73 @@ class PatientFields(BaseModel):
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
-    name: OptionalText
-    email: OptionalText
-    address: OptionalText
-    date_of_birth: OptionalText
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str | None) -> str:
-        return _required_text(value, "Name", NAME_MAX)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str:
-        text = (value or "").strip()
-        if not text:
-            raise ValueError("Email is required")
-        if len(text) > EMAIL_MAX or not _EMAIL.fullmatch(text):
-            raise ValueError("Email should be valid")
-        return text
-
-    @field_validator("address")
-    @classmethod
-    def _address(cls, value: str | None) -> str:
-        return _required_text(value, "Address", ADDRESS_MAX)
-
-    @field_validator("date_of_birth")
-    @classmethod
-    def _date_of_birth(cls, value: str | None) -> str:
-        born = parse_iso_date(value, "Date of birth")
-        if born > _today():
-            raise ValueError("Date of birth cannot be in the future")
-        if born < EARLIEST_BIRTH_DATE:
-            raise ValueError("Date of birth cannot be before 1900-01-01")
-        return born.isoformat()
-
-    def values(self) -> "PatientValues":
-        """The validated fields, typed (validation guarantees every one is present)."""
-        registered: str | None = getattr(self, "registered_date", None)
-        return PatientValues(
-            name=str(self.name),
-            email=str(self.email),
-            address=str(self.address),
-            date_of_birth=date.fromisoformat(str(self.date_of_birth)),
-            registered_date=date.fromisoformat(registered) if registered else None,
-        )
-
-
-@dataclass(frozen=True)
-class PatientValues:
-    name: str
-    email: str
-    address: str
-    date_of_birth: date
-    registered_date: date | None
-
-
-def _registration(value: str, info: ValidationInfo) -> str:
-    """Parse a registered date; it cannot be in the future or before the birth date
-    (``info.data`` holds the fields validated before it, the date of birth among them)."""
-    registered = parse_iso_date(value, "Registered date")
-    if registered > _today():
-        raise ValueError("Registered date cannot be in the future")
-    born = info.data.get("date_of_birth")
-    if born is not None and registered < date.fromisoformat(born):
-        raise ValueError("Registered date cannot be before the date of birth")
-    return registered.isoformat()
+    name: Annotated[str, WHEN_MISSING, required_text("Name", NAME_MAX)]
+    email: Annotated[str, WHEN_MISSING, email_address()]
+    address: Annotated[str, WHEN_MISSING, required_text("Address", ADDRESS_MAX)]
+    date_of_birth: Annotated[
+        date, WHEN_MISSING, iso_date("Date of birth"), AfterValidator(_birth_date)
+    ]
 
 
 class PatientCreate(PatientFields):
-    registered_date: OptionalText
+    registered_date: Annotated[date, WHEN_MISSING, iso_date("Registered date")]
 
     @field_validator("registered_date")
     @classmethod
-    def _registered_date(cls, value: str | None, info: ValidationInfo) -> str:
-        if value is None or not value.strip():
-            raise ValueError("Registered date is required")
+    def _registered_date(cls, value: date, info: ValidationInfo) -> date:
         return _registration(value, info)
 
 
 class PatientUpdate(PatientFields):
     """A full replacement (PUT); the registered date may be left out to keep it."""
 
-    registered_date: str | None = None
+    registered_date: Annotated[date | None, optional_iso_date("Registered date")] = None
 
     @field_validator("registered_date")
     @classmethod
-    def _registered_date(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _registered_date(cls, value: date | None, info: ValidationInfo) -> date | None:
         return None if value is None else _registration(value, info)
+
+
+SortKey = Literal[
+    "name",
+    "-name",
+    "email",
+    "-email",
+    "dateOfBirth",
+    "-dateOfBirth",
+    "registeredDate",
+    "-registeredDate",
+]
+
+
+class PageQuery(BaseModel):
+    """``?page=&size=`` of a paged list."""
+
+    page: int = Field(default=1, ge=1, le=1_000_000, description="Page number, from 1")
+    size: int = Field(default=50, ge=1, le=500, description="Rows per page, at most 500")
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+class PatientListQuery(PageQuery):
+    """``GET /patients``: a page, a search term (name or email) and a sort key."""
+
+    search: str | None = Field(default=None, max_length=100)
+    sort: SortKey = "name"
+
+
+class AuditLogQuery(PageQuery):
+    """``GET /audit``: a page of the audit log, filtered by user, action and time."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    user_id: str | None = Field(default=None, alias="userId", max_length=64)
+    action: str | None = Field(default=None, max_length=32)
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 class PatientOut(BaseModel):

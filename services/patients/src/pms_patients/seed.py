@@ -1,17 +1,14 @@
 """The original's 15 demo patients, registered on the first start in development.
 
-They go through the normal registration path, so each gets its event and, once billing
-answers, its billing account, exactly like a patient created through the API.
+They go through the registration (:mod:`pms_patients.registration`), so each gets its
+event and, once the retry worker reached billing, its billing account, exactly like a
+patient created through the API.
 """
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
-
-from pms_patients.models import Patient
+from pms_patients.registration import PatientRegistration
 from pms_patients.schemas import PatientCreate
-from pms_patients.service import PatientService
-from pms_platform.db import Database
 from pms_platform.logging import get_logger
 from pms_platform.security import Principal, Role
 
@@ -117,20 +114,21 @@ SEEDER = Principal(
 )
 
 
-async def seed_demo_patients(database: Database, patient_topic: str) -> int:
+async def seed_demo_patients(registration: PatientRegistration) -> int:
     """Register the demo patients when the table is empty; returns how many were added."""
-    async with database.transaction() as session:
-        if (await session.execute(select(func.count()).select_from(Patient))).scalar_one():
-            return 0
-        service = PatientService(session, SEEDER, patient_topic)
-        for name, email, address, born, registered in DEMO_PATIENTS:
-            body = PatientCreate(
-                name=name,
-                email=email,
-                address=address,
-                date_of_birth=born,
-                registered_date=registered,
-            )
-            await service.create(body, idempotent=None)
-    _log.info("demo patients seeded", count=len(DEMO_PATIENTS))
-    return len(DEMO_PATIENTS)
+    bodies = [
+        PatientCreate.model_validate(
+            {
+                "name": name,
+                "email": email,
+                "address": address,
+                "dateOfBirth": born,
+                "registeredDate": registered,
+            }
+        )
+        for name, email, address, born, registered in DEMO_PATIENTS
+    ]
+    added = await registration.register_into_empty(SEEDER, bodies)
+    if added:
+        _log.info("demo patients seeded", count=added)
+    return added

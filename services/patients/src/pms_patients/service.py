@@ -1,29 +1,38 @@
-"""The patients domain: reading, registering, changing and removing patient records.
+"""The patients domain: :class:`PatientService` reads, registers, changes and removes
+patient records and reads the audit log; its domain errors carry their own status.
 
-Every change writes, in one transaction, the record, its event (to the outbox) and an
-audit entry: either all of them are stored or none. Reads are audited too.
+Every change writes, in the caller's one transaction, the record, its event (to the
+outbox) and an audit entry: either all of them are stored or none. Reads are audited
+too. No method commits: the transport (or :mod:`pms_patients.registration`) does.
 """
 
 import hashlib
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms_patients.billing_enrolment import BillingEnrolment
-from pms_patients.events import PatientEventType, record_patient_event
+from pms_contracts.vocabulary import PatientEventType
+from pms_patients.events import OutboxPatientEvents
 from pms_patients.models import AuditEntry, BillingStatus, IdempotencyKey, Patient
 from pms_patients.repository import (
+    AuditQuery,
     AuditRepository,
     DuplicateEmailError,
     IdempotencyRepository,
     PatientQuery,
     PatientRepository,
 )
-from pms_patients.schemas import PatientCreate, PatientUpdate
-from pms_platform.db import Database
+from pms_patients.schemas import (
+    AuditLogQuery,
+    PageQuery,
+    PatientCreate,
+    PatientListQuery,
+    PatientUpdate,
+)
 from pms_platform.errors import (
     BadRequestError,
     ConflictError,
@@ -33,6 +42,8 @@ from pms_platform.errors import (
 )
 from pms_platform.request_context import current_request_id
 from pms_platform.security import Principal
+
+Clock = Callable[[], datetime]
 
 # The request that registers a patient tries billing itself first; the retry worker
 # leaves the patient alone until then, so that billing is not asked twice at once.
@@ -63,133 +74,185 @@ class IdempotentRequest:
 
     @classmethod
     def of(cls, key: str, body: PatientCreate) -> "IdempotentRequest":
-        canonical = json.dumps(body.model_dump(), sort_keys=True).encode()
+        # The same canonical JSON as when dates were strings: stored keys keep matching.
+        canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
         return cls(key, hashlib.sha256(canonical).hexdigest())
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class PatientService:
-    """Patient operations on behalf of ``actor``, inside the caller's transaction."""
+    """Patient operations on behalf of ``actor``, inside the caller's transaction
+    (``session``); built once, in :mod:`pms_patients.app`."""
 
-    def __init__(self, session: AsyncSession, actor: Principal, patient_topic: str) -> None:
-        self.session = session
-        self.actor = actor
-        self.topic = patient_topic
-        self.patients = PatientRepository(session)
+    def __init__(self, events: OutboxPatientEvents, clock: Clock = utc_now) -> None:
+        self._events = events
+        self._clock = clock
 
-    async def audit(
-        self,
-        action: str,
-        patient_ids: list[uuid.UUID],
-        *,
-        query: str | None = None,
-        outcome: str = "SUCCESS",
-    ) -> None:
-        await AuditRepository(self.session).record(
-            audit_entry(self.actor, action, patient_ids, query, outcome)
+    async def list(
+        self, session: AsyncSession, actor: Principal, query: PatientListQuery
+    ) -> tuple[Sequence[Patient], int]:
+        """One page of patients and the total that match; audited with the query."""
+        page = PatientQuery(
+            offset=query.offset, limit=query.size, search=query.search or None, sort=query.sort
         )
-
-    async def list(self, query: PatientQuery) -> tuple[list[Patient], int]:
-        rows, total = await self.patients.find_page(query)
+        rows, total = await PatientRepository(session).find_page(page)
         description = json.dumps(
-            {
-                "search": query.search,
-                "sort": query.sort,
-                "offset": query.offset,
-                "limit": query.limit,
-            }
+            {"search": page.search, "sort": page.sort, "offset": page.offset, "limit": page.limit}
         )
-        await self.audit("LIST", [patient.id for patient in rows], query=description)
-        return list(rows), total
+        ids = [patient.id for patient in rows]
+        await _audit(session, actor, "LIST", ids, query=description)
+        return rows, total
 
-    async def get(self, patient_id: uuid.UUID) -> Patient:
-        patient = await self.patients.get(patient_id)
+    async def get(self, session: AsyncSession, actor: Principal, patient_id: uuid.UUID) -> Patient:
+        patient = await PatientRepository(session).get(patient_id)
         if patient is None:
             raise PatientNotFoundError
-        await self.audit("READ", [patient.id])
+        await _audit(session, actor, "READ", [patient.id])
         return patient
 
     async def create(
-        self, data: PatientCreate, idempotent: IdempotentRequest | None
+        self,
+        session: AsyncSession,
+        actor: Principal,
+        data: PatientCreate,
+        idempotency_key: str | None = None,
     ) -> tuple[Patient, bool]:
-        """Insert a patient with its event and audit entry; ``True`` when it is a replay."""
-        values = data.values()
-        assert values.registered_date is not None  # PatientCreate requires it
+        """Insert a patient with its event and audit entry; ``True`` when it is a replay
+        of an earlier request with the same ``idempotency_key``."""
         patient_id = uuid.uuid4()
-        if idempotent is not None:
-            first = await IdempotencyRepository(self.session).claim(
+        if idempotency_key:
+            request = IdempotentRequest.of(idempotency_key, data)
+            first = await IdempotencyRepository(session).claim(
                 IdempotencyKey(
-                    user_id=self.actor.user_id,
-                    key=idempotent.key,
-                    request_hash=idempotent.body_hash,
+                    user_id=actor.user_id,
+                    key=request.key,
+                    request_hash=request.body_hash,
                     patient_id=patient_id,
                     status_code=201,
                 )
             )
             if first is not None:
-                return await self._replay(first, idempotent), True
+                return await self._replay(session, actor, first, request), True
         patient = Patient(
             id=patient_id,
-            name=values.name,
-            email=values.email,
-            address=values.address,
-            date_of_birth=values.date_of_birth,
-            registered_date=values.registered_date,
+            name=data.name,
+            email=data.email,
+            address=data.address,
+            date_of_birth=data.date_of_birth,
+            registered_date=data.registered_date,
             billing_status=BillingStatus.PENDING,
-            billing_next_attempt_at=datetime.now(UTC) + INLINE_BILLING_HEAD_START,
+            billing_next_attempt_at=self._clock() + INLINE_BILLING_HEAD_START,
         )
         try:
-            await self.patients.add(patient)
+            await PatientRepository(session).add(patient)
         except DuplicateEmailError:
             raise DuplicatePatientEmailError from None
-        await record_patient_event(self.session, self.topic, patient, PatientEventType.CREATED)
-        await self.audit("CREATE", [patient.id])
+        await self._events.record(session, patient, PatientEventType.CREATED)
+        await _audit(session, actor, "CREATE", [patient.id])
         return patient, False
 
-    async def _replay(self, first: IdempotencyKey, request: IdempotentRequest) -> Patient:
+    async def _replay(
+        self,
+        session: AsyncSession,
+        actor: Principal,
+        first: IdempotencyKey,
+        request: IdempotentRequest,
+    ) -> Patient:
         if first.request_hash != request.body_hash:
             raise UnprocessableError(
                 "This Idempotency-Key was already used with a different request body"
             )
-        patient = await self.patients.get(first.patient_id)
+        patient = await PatientRepository(session).get(first.patient_id)
         if patient is None:
             raise PatientNotFoundError
-        await self.audit("CREATE_REPLAYED", [patient.id])
+        await _audit(session, actor, "CREATE_REPLAYED", [patient.id])
         return patient
 
     async def update(
-        self, patient_id: uuid.UUID, data: PatientUpdate, expected_version: int | None
+        self,
+        session: AsyncSession,
+        actor: Principal,
+        patient_id: uuid.UUID,
+        data: PatientUpdate,
+        expected_version: int | None,
     ) -> Patient:
-        values = data.values()
-        patient = await self._get_for_change(patient_id, expected_version)
-        patient.name = values.name
-        patient.email = values.email
-        patient.address = values.address
-        patient.date_of_birth = values.date_of_birth
-        patient.registered_date = values.registered_date or patient.registered_date
+        """Replace the details; ``expected_version`` (the If-Match) must be current."""
+        patients = PatientRepository(session)
+        patient = await _get_for_change(patients, patient_id, expected_version)
+        patient.name = data.name
+        patient.email = data.email
+        patient.address = data.address
+        patient.date_of_birth = data.date_of_birth
+        patient.registered_date = data.registered_date or patient.registered_date
         if patient.registered_date < patient.date_of_birth:
             message = "Registered date cannot be before the date of birth"
             raise BadRequestError(message, errors={"registeredDate": message})
         try:
-            await self.patients.save(patient)
+            await patients.save(patient)
         except DuplicateEmailError:
             raise DuplicatePatientEmailError from None
-        await record_patient_event(self.session, self.topic, patient, PatientEventType.UPDATED)
-        await self.audit("UPDATE", [patient.id])
+        await self._events.record(session, patient, PatientEventType.UPDATED)
+        await _audit(session, actor, "UPDATE", [patient.id])
         return patient
 
-    async def delete(self, patient_id: uuid.UUID, expected_version: int | None) -> None:
-        patient = await self._get_for_change(patient_id, expected_version)
-        await record_patient_event(self.session, self.topic, patient, PatientEventType.DELETED)
-        await self.patients.remove(patient)
-        await self.audit("DELETE", [patient.id])
+    async def delete(
+        self,
+        session: AsyncSession,
+        actor: Principal,
+        patient_id: uuid.UUID,
+        expected_version: int | None,
+    ) -> None:
+        patients = PatientRepository(session)
+        patient = await _get_for_change(patients, patient_id, expected_version)
+        await self._events.record(session, patient, PatientEventType.DELETED)
+        await patients.remove(patient)
+        await _audit(session, actor, "DELETE", [patient.id])
 
-    async def _get_for_change(self, patient_id: uuid.UUID, expected_version: int | None) -> Patient:
-        patient = await self.patients.get(patient_id, for_update=True)
-        if patient is None:
-            raise PatientNotFoundError
-        if expected_version is not None and patient.version != expected_version:
-            raise StalePatientError
-        return patient
+    async def patient_audit(
+        self, session: AsyncSession, patient_id: uuid.UUID, query: PageQuery
+    ) -> tuple[Sequence[AuditEntry], int]:
+        """One page of a patient's audit trail, newest first, and its total."""
+        page = AuditQuery(offset=query.offset, limit=query.size, patient_id=patient_id)
+        return await AuditRepository(session).find_page(page)
+
+    async def audit_log(
+        self, session: AsyncSession, query: AuditLogQuery
+    ) -> tuple[Sequence[AuditEntry], int]:
+        """One page of the whole audit log, newest first, filtered, and its total."""
+        page = AuditQuery(
+            offset=query.offset,
+            limit=query.size,
+            user_id=query.user_id,
+            action=query.action,
+            since=query.since,
+            until=query.until,
+        )
+        return await AuditRepository(session).find_page(page)
+
+
+async def _get_for_change(
+    patients: PatientRepository, patient_id: uuid.UUID, expected_version: int | None
+) -> Patient:
+    patient = await patients.get(patient_id, for_update=True)
+    if patient is None:
+        raise PatientNotFoundError
+    if expected_version is not None and patient.version != expected_version:
+        raise StalePatientError
+    return patient
+
+
+async def _audit(
+    session: AsyncSession,
+    actor: Principal,
+    action: str,
+    patient_ids: list[uuid.UUID],
+    *,
+    query: str | None = None,
+) -> None:
+    await AuditRepository(session).record(audit_entry(actor, action, patient_ids, query))
 
 
 def audit_entry(
@@ -209,27 +272,3 @@ def audit_entry(
         outcome=outcome,
         request_id=current_request_id(),
     )
-
-
-async def register_patient(
-    database: Database,
-    enrolment: BillingEnrolment,
-    actor: Principal,
-    patient_topic: str,
-    data: PatientCreate,
-    idempotent: IdempotentRequest | None,
-) -> Patient:
-    """Create a patient, then open its billing account.
-
-    The patient, its event and its audit entry are committed first, so nothing that
-    happens to billing can lose or half-write them. Billing is then asked once, with a
-    deadline; if it does not answer, the patient stays ``PENDING`` and the retry worker
-    keeps asking (billing is idempotent per patient, so asking again is safe).
-    """
-    async with database.transaction() as session:
-        patient, replayed = await PatientService(session, actor, patient_topic).create(
-            data, idempotent
-        )
-    if not replayed and patient.billing_status == BillingStatus.PENDING:
-        await enrolment.enrol(patient)
-    return patient

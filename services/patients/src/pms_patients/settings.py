@@ -23,9 +23,6 @@ class PatientsSettings(DatabaseSettings, KafkaSettings, TokenSettings):
     seed_demo_patients: bool | None = Field(
         default=None, description="Seed the demo patients; by default only in development."
     )
-    background_workers: bool = Field(
-        default=True, description="Run the outbox relay and the billing retry worker."
-    )
 
     @property
     def seeds_demo_patients(self) -> bool:

@@ -1,12 +1,9 @@
-"""One bench run: platform, warm-up, scenarios in order, results on disk.
-
-The read scenarios and the database ceiling run first, on the same table, so that
-creates of this run do not change what they read; the writes follow.
-"""
+"""One bench run: the platform (started when needed), the tools, the patients topped up,
+a warm-up, the scenarios of ``scenarios`` in order, the run's metadata; and the helpers
+the scenarios measure with (a load with the CPU it cost, a printed line per load)."""
 
 import asyncio
 import contextlib
-import functools
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -17,27 +14,26 @@ from typing import Any
 import httpx
 from rich.console import Console
 
-from pms_cli.bench import ceiling, client, lua, procs
+from pms_cli.bench import client, lua, procs
 from pms_cli.bench.cleanup import delete_bench_patients
 from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH, Target
-from pms_cli.bench.events import run_events
-from pms_cli.bench.loadgen import LoadResult, run_oha, run_wrk
+from pms_cli.bench.loadgen import LoadResult, run_wrk
 from pms_cli.bench.machine import describe_machine, tool_version
 from pms_cli.bench.plan import BenchOptions
 from pms_cli.bench.platform_control import BenchPlatform, ColdStart, gateway_ready
 from pms_cli.bench.scenario_results import ScenarioResult
-from pms_cli.bench.stats import fixed_rates
-from pms_cli.bench.tools import Tools, ensure_oha, ensure_wrk, find_pgbench
+from pms_cli.bench.scenarios import SCENARIOS
+from pms_cli.bench.tools import Tools, ensure_oha, ensure_wrk
 from pms_cli.infra.settings import load_settings
-from pms_cli.infra.urls import local_postgres_url
 from pms_cli.services import SERVICES
 
 SETUP_CONCURRENCY = 16
-UPDATE_TARGETS = 20
 SETTLE_SECONDS = 1.0
 
 
 class BenchRun:
+    """One run of ``pms bench`` (or ``--purge``), and what the scenarios share."""
+
     def __init__(self, options: BenchOptions, console: Console) -> None:
         self.options = options
         self.plan = options.plan
@@ -71,7 +67,7 @@ class BenchRun:
                 http, self.target.url(LOGIN_PATH), self.options.user, self.options.password
             )
 
-    async def _measured(
+    async def measured(
         self, scenario: ScenarioResult, run: Callable[[], Awaitable[LoadResult]]
     ) -> LoadResult:
         """Run one load, with the CPU each watched process spent meanwhile. A pause
@@ -86,7 +82,7 @@ class BenchRun:
         result.notes.extend(_status_notes(result))
         return result
 
-    def _print_run(self, label: str, result: LoadResult) -> None:
+    def print_run(self, label: str, result: LoadResult) -> None:
         load = (
             f"{result.target_rate:g} req/s"
             if result.target_rate is not None
@@ -99,13 +95,13 @@ class BenchRun:
             + (f"  [{'; '.join(result.notes)}]" if result.notes else "")
         )
 
-    async def _wrk(
+    async def wrk(
         self, scenario: ScenarioResult, url: str, script: Path, connections: int, seconds: float
     ) -> LoadResult:
-        result = await self._measured(
+        result = await self.measured(
             scenario, lambda: run_wrk(self.tools.wrk, url, script, connections, seconds)
         )
-        self._print_run(scenario.name, result)
+        self.print_run(scenario.name, result)
         return result
 
     # --------------------------------------------------------------- the run
@@ -259,21 +255,12 @@ class BenchRun:
 
     # ------------------------------------------------------------ scenarios
     async def _scenarios(self) -> None:
-        steps: list[tuple[str, Callable[[], Awaitable[ScenarioResult]]]] = [
-            ("read", self._read),
-            ("read-direct", self._read_direct),
-            ("ceiling", self._ceiling),
-            ("create", self._create),
-            ("mixed", self._mixed),
-            ("login", self._login),
-            ("events", self._events),
-        ]
-        for name, step in steps:
+        for name, step in SCENARIOS:
             if not self.options.wants(name):
                 continue
             self.say(f"[bold]scenario {name}[/bold]")
             try:
-                self.scenarios[name] = await step()
+                self.scenarios[name] = await step(self)
             except Exception as error:  # one broken scenario must not lose the others
                 self.console.print(f"[red]scenario {name} failed: {error}[/red]")
                 self.scenarios[name] = ScenarioResult(name, status=f"failed: {error}")
@@ -282,211 +269,8 @@ class BenchRun:
 
             self.profile = await profile_services(self)
 
-    async def _read_scenario(self, name: str, base_url: str, path: str) -> ScenarioResult:
-        result = ScenarioResult(name)
-        token = await self.token()
-        script = self.write_script(name, lua.get_script(path, token))
-        for connections in self.plan.read_connections:
-            result.runs.append(
-                await self._wrk(result, base_url + path, script, connections, self.plan.seconds)
-            )
-        if self.tools.oha is not None and result.peak:
-            where = "gateway" if name == "read" else "direct"
-            result.rate_runs[where] = await self._fixed_rates(
-                result, base_url + path, token, result.peak
-            )
-        elif self.tools.oha is None:
-            result.extra["fixed_rate"] = "skipped: oha not available"
-        return result
-
-    async def _fixed_rates(
-        self, result: ScenarioResult, url: str, token: str, peak: float
-    ) -> list[LoadResult]:
-        runs = []
-        assert self.tools.oha is not None
-        oha = self.tools.oha
-        for rate in fixed_rates(peak, self.plan.rate_fractions):
-            run = await self._measured(
-                result,
-                functools.partial(
-                    run_oha,
-                    oha,
-                    url,
-                    rate,
-                    self.plan.rate_connections,
-                    self.plan.seconds,
-                    {"Authorization": f"Bearer {token}"},
-                ),
-            )
-            self._print_run(result.name, run)
-            runs.append(run)
-        return runs
-
-    async def _read(self) -> ScenarioResult:
-        base = self.options.target.rstrip("/")
-        return await self._read_scenario("read", _origin(base), self.patients_path())
-
-    async def _read_direct(self) -> ScenarioResult:
-        direct = self.options.direct_patients_url
-        if direct is None:
-            return ScenarioResult(
-                "read-direct", status="skipped: no patients service URL (--patients-url)"
-            )
-        return await self._read_scenario("read-direct", direct.rstrip("/"), "/patients")
-
-    async def _ceiling(self) -> ScenarioResult:
-        result = ScenarioResult("ceiling")
-        postgres_url = self._postgres_url()
-        pgbench = find_pgbench(load_settings().postgres_bin_dir)
-        if postgres_url is None:
-            result.status = "skipped: no PostgreSQL URL for a remote target (--postgres-url)"
-            return result
-        if pgbench is None:
-            result.status = "skipped: pgbench not found (install postgresql-client)"
-            return result
-        runs: dict[str, list[dict[str, Any]]] = {"read": [], "read_with_audit": []}
-        scripts = {"read": ceiling.READ_SCRIPT, "read_with_audit": ceiling.READ_WITH_AUDIT_SCRIPT}
-        for key, script in scripts.items():
-            clients = self.plan.ceiling_clients if key == "read" else self.plan.ceiling_clients[-1:]
-            for count in clients:
-                outcome = await ceiling.run_pgbench(
-                    pgbench, postgres_url, script, count, self.plan.seconds
-                )
-                self.say(f"ceiling {key:<16} {count:>3} clients: {outcome.tps:9.1f} tps")
-                runs[key].append(outcome.to_json())
-        result.extra["pgbench"] = runs
-        result.extra["rate"] = max(run["tps"] for run in runs["read"])
-        result.extra["rate_with_audit"] = max(run["tps"] for run in runs["read_with_audit"])
-        result.extra["queries"] = ceiling.READ_SCRIPT
-        return result
-
-    def _kafka(self) -> str | None:
-        """The platform's broker, to see when events reach it (local targets only)."""
-        if not self.options.target_is_local:
-            return None
-        if self.platform is not None and self.platform.endpoints is not None:
-            return self.platform.endpoints.kafka_bootstrap_servers
-        settings = load_settings()
-        return settings.external_kafka_bootstrap_servers or f"127.0.0.1:{settings.kafka_port}"
-
-    def _postgres_url(self) -> str | None:
-        if self.options.postgres_url:
-            return self.options.postgres_url
-        if not self.options.target_is_local:
-            return None
-        if self.platform is not None and self.platform.endpoints is not None:
-            return self.platform.endpoints.postgres_url
-        external = load_settings().external_postgres_url
-        return external or local_postgres_url(load_settings().postgres_port)
-
-    async def _create(self) -> ScenarioResult:
-        result = ScenarioResult("create")
-        token = await self.token()
-        for connections in self.plan.create_connections:
-            # A tag per wrk run: counters restart with each run, emails must not repeat.
-            tag = f"{self.run_id}c{connections}"
-            script = self.write_script(
-                f"create-{connections}", lua.create_script(self.patients_path(), token, tag)
-            )
-            result.runs.append(
-                await self._wrk(
-                    result,
-                    self.target.url(PATIENTS_PATH),
-                    script,
-                    connections,
-                    self.plan.seconds,
-                )
-            )
-        return result
-
-    async def _mixed(self) -> ScenarioResult:
-        result = ScenarioResult("mixed")
-        token = await self.token()
-        async with httpx.AsyncClient(timeout=30.0) as http:
-            targets = await client.create_patients(
-                http, self.target, token, UPDATE_TARGETS, f"{self.run_id}m"
-            )
-        result.extra["mix"] = "80% GET default page, 15% POST unique, 5% PUT (20 patients in turn)"
-        for connections in self.plan.mixed_connections:
-            tag = f"{self.run_id}m{connections}"
-            script = self.write_script(
-                f"mixed-{connections}",
-                lua.mixed_script(self.patients_path(), token, tag, targets),
-            )
-            result.runs.append(
-                await self._wrk(
-                    result, self.target.url(PATIENTS_PATH), script, connections, self.plan.seconds
-                )
-            )
-        return result
-
-    async def _login(self) -> ScenarioResult:
-        result = ScenarioResult("login")
-        if self.platform is not None or not self.options.direct_auth_url:
-            url = self.target.url(LOGIN_PATH)
-            via = (
-                "the gateway (login limits off)"
-                if self.platform is not None
-                else "the target's /auth/login (its login limits apply)"
-            )
-        else:
-            url = self.options.direct_auth_url.rstrip("/") + "/login"
-            via = "auth directly (port of the auth service: no gateway login limits)"
-        result.extra["via"] = via
-        result.extra["url"] = url
-        path = httpx.URL(url).path
-        script = self.write_script(
-            "login", lua.login_script(path, self.options.user, self.options.password)
-        )
-        for connections in self.plan.login_connections:
-            result.runs.append(await self._wrk(result, url, script, connections, self.plan.seconds))
-        result.extra["note"] = (
-            "password hashing dominates: argon2id (m=19 MiB, t=2) per login in a worker thread"
-        )
-        return result
-
-    async def _events(self) -> ScenarioResult:
-        result = ScenarioResult("events")
-        main_rate = self.options.events_rate
-        rates = sorted({*self.plan.events_extra_rates, main_rate})
-        by_rate = []
-        for rate in rates:
-            token = await self.token()
-            before = procs.cpu_snapshot(self.watched)
-            outcome = await run_events(
-                self.target,
-                token,
-                rate,
-                self.plan.events_seconds,
-                self._kafka(),
-                tag=f"{self.run_id}e{rate:g}",
-            )
-            after = procs.cpu_snapshot(self.watched)
-            if not str(outcome["status"]).startswith("measured"):
-                result.status = str(outcome["status"])
-                return result
-            result.add_cpu(
-                {name: after[name] - before.get(name, 0.0) for name in after},
-                int(outcome["created"]),
-            )
-            lag = outcome["lag_ms"]
-            self.say(
-                f"events at {rate:g}/s: {outcome['achieved_rate']} creates/s kept up, lag p50 "
-                f"{lag['p50']} ms, p99 {lag['p99']} ms (poll every {outcome['poll_period_ms']} ms)"
-            )
-            by_rate.append(outcome)
-            if rate == main_rate:
-                result.extra.update(outcome)
-        result.extra["by_rate"] = by_rate
-        return result
-
 
 _INFRA = {"postgres", "kafka"}
-
-
-def _origin(url: str) -> str:
-    parsed = httpx.URL(url)
-    return str(parsed.copy_with(path="/", query=None, fragment=None)).rstrip("/")
 
 
 def _status_notes(result: LoadResult) -> Iterator[str]:

@@ -1,5 +1,11 @@
-"""Opening each patient's billing account: once right after registration, then by a
-background worker with backoff until billing answers.
+"""Registering patients: the one place a patient is created, with its billing account.
+
+:class:`PatientRegistration` takes the :class:`~pms_platform.db.Database` because it
+owns its transactions, in this order: the patient, its event and its audit entry are
+committed first, so nothing that happens to billing can lose or half-write them; then
+billing is asked once over gRPC, with a deadline, and the account is recorded in a
+second transaction. If billing does not answer, the patient stays ``PENDING`` and the
+retry worker (:meth:`PatientRegistration.run_until`) keeps asking, with backoff.
 
 Safe to repeat: billing's ``CreateBillingAccount`` is idempotent per patient id, so a
 retry after a lost answer returns the same account instead of a second one.
@@ -7,37 +13,72 @@ retry after a lost answer returns the same account instead of a second one.
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import timedelta
 
 from pms_patients.grpc_client import BillingClient, BillingUnavailableError
 from pms_patients.models import BillingStatus, Patient
 from pms_patients.repository import PatientRepository
+from pms_patients.schemas import PatientCreate
+from pms_patients.service import PatientService
 from pms_platform.db import Database
 from pms_platform.logging import get_logger
+from pms_platform.security import Principal
 
 _log = get_logger("pms.patients.billing")
 
 
-class BillingEnrolment:
+class PatientRegistration:
     def __init__(
         self,
         database: Database,
-        client: BillingClient,
+        service: PatientService,
+        billing: BillingClient,
         *,
         retry_interval_seconds: float = 1.0,
         max_delay_seconds: float = 60.0,
         batch_size: int = 20,
     ) -> None:
         self.database = database
-        self.client = client
+        self.service = service
+        self.billing = billing
         self.retry_interval = retry_interval_seconds
         self.max_delay = max_delay_seconds
         self.batch_size = batch_size
 
+    async def register(
+        self, actor: Principal, data: PatientCreate, idempotency_key: str | None = None
+    ) -> Patient:
+        """Create a patient (committed), then open its billing account.
+
+        A replay of an earlier request with the same ``idempotency_key`` returns the
+        patient of the first one and asks billing nothing. The request tries billing
+        itself first; the retry worker leaves the patient alone until then
+        (``INLINE_BILLING_HEAD_START``), so that billing is not asked twice at once.
+        """
+        async with self.database.transaction() as session:
+            patient, replayed = await self.service.create(session, actor, data, idempotency_key)
+        if not replayed and patient.billing_status == BillingStatus.PENDING:
+            await self.enrol(patient)
+        return patient
+
+    async def register_into_empty(self, actor: Principal, bodies: Sequence[PatientCreate]) -> int:
+        """Create all of ``bodies`` in one transaction, if there is no patient yet; returns
+        how many were added. Billing is not asked here: the retry worker opens their
+        accounts once their head start is over."""
+        async with self.database.transaction() as session:
+            if await PatientRepository(session).count():
+                return 0
+            for body in bodies:
+                await self.service.create(session, actor, body)
+        return len(bodies)
+
     async def enrol(self, patient: Patient) -> bool:
         """Ask billing once; on success record the account on ``patient`` and in the database."""
         try:
-            account = await self.client.create_account(str(patient.id), patient.name, patient.email)
+            account = await self.billing.create_account(
+                str(patient.id), patient.name, patient.email
+            )
         except BillingUnavailableError:
             return False
         async with self.database.transaction() as session:
@@ -57,7 +98,7 @@ class BillingEnrolment:
             repository = PatientRepository(session)
             for patient in await repository.claim_pending_billing(self.batch_size):
                 try:
-                    account = await self.client.create_account(
+                    account = await self.billing.create_account(
                         str(patient.id), patient.name, patient.email
                     )
                 except BillingUnavailableError:

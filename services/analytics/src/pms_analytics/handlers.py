@@ -1,5 +1,7 @@
-"""The handler of the ``patient`` and ``billing`` events: decoded and validated into
-changes that carry no personal details, then applied to the aggregates.
+"""Analytics' inbound events: ``AnalyticsEventHandler`` decodes the ``patient`` and
+``billing`` records into changes that carry no personal details and gives them to the
+service (the platform's idempotent consumer runs it, one transaction per event).
+Analytics publishes no events (there is no ``events.py``).
 
 A record that cannot be parsed, or whose fields make no sense (an unknown type, a
 patient id that is not a UUID, a malformed date, an invoice without a currency...),
@@ -8,26 +10,19 @@ to the dead-letter topic with the error in a header. Error messages name fields 
 never their values (they may be patient details).
 """
 
-import re
 import uuid
 from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms_analytics.aggregates import (
-    AnalyticsChange,
-    BillingChange,
-    BillingEventType,
-    PatientChange,
-    PatientEventType,
-)
-from pms_analytics.service import apply_change
+from pms_analytics.aggregates import AnalyticsChange, BillingChange, PatientChange
+from pms_analytics.service import AnalyticsService
 from pms_contracts.billing_event_pb2 import BillingEvent
 from pms_contracts.patient_event_pb2 import PatientEvent
+from pms_contracts.vocabulary import BillingEventType, PatientEventType
 from pms_platform.kafka import ConsumedEvent
+from pms_platform.validation import ISO_DATE_PATTERN, is_currency_code, parse_iso_date
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _INVOICE_EVENTS = frozenset(
     {
         BillingEventType.INVOICE_ISSUED,
@@ -52,11 +47,12 @@ def event_time(occurred_at: datetime | None, event: ConsumedEvent) -> datetime:
 
 
 def _optional_date(value: str, field: str) -> date | None:
+    """``YYYY-MM-DD`` exactly as sent (no spaces around it), or empty: unknown."""
     if not value:
         return None
-    if _ISO_DATE.fullmatch(value):
+    if ISO_DATE_PATTERN.fullmatch(value):
         try:
-            return date.fromisoformat(value)
+            return parse_iso_date(value)
         except ValueError:
             pass
     raise InvalidEventError(f"{field} is not a date in the form YYYY-MM-DD")
@@ -90,7 +86,7 @@ def billing_change(message: BillingEvent, event: ConsumedEvent) -> BillingChange
     occurred = message.occurred_at.ToDatetime(UTC) if message.HasField("occurred_at") else None
     if event_type not in _INVOICE_EVENTS:
         return BillingChange(message.event_id or None, event_type, event_time(occurred, event))
-    if not _CURRENCY.fullmatch(message.currency):
+    if not is_currency_code(message.currency):
         raise InvalidEventError("currency is not an ISO 4217 code")
     if message.amount_minor < 0:
         raise InvalidEventError("amount_minor is negative")
@@ -104,9 +100,11 @@ def billing_change(message: BillingEvent, event: ConsumedEvent) -> BillingChange
 
 
 class AnalyticsEventHandler:
-    """One handler for both topics (the record's topic says which message it holds)."""
+    """One handler for both topics (the record's topic says which message it holds):
+    every valid change goes to :meth:`AnalyticsService.apply_change`."""
 
-    def __init__(self, patient_topic: str, billing_topic: str) -> None:
+    def __init__(self, service: AnalyticsService, patient_topic: str, billing_topic: str) -> None:
+        self._service = service
         self._patient_topic = patient_topic
         self._billing_topic = billing_topic
 
@@ -123,4 +121,4 @@ class AnalyticsEventHandler:
     async def handle(
         self, session: AsyncSession, message: AnalyticsChange, event: ConsumedEvent
     ) -> None:
-        await apply_change(session, message)
+        await self._service.apply_change(session, message)

@@ -1,20 +1,17 @@
-"""Test support (like ``pms_platform.testing``): real HTTP on both sides of the gateway.
-
-Small upstream apps and the gateway itself run under uvicorn on ephemeral ports in the
-test's event loop; a raw TCP server hangs up on requests; raw requests go out byte for
-byte. Nothing of the HTTP client is mocked. Used by the fixtures in ``tests/conftest.py``.
+"""Real HTTP servers for the gateway's tests, in the test's event loop: any ASGI app
+under uvicorn on an ephemeral port (the gateway itself, or the echo upstream that
+describes what it received), and a raw TCP server that hangs up on requests. Nothing of
+the HTTP client is mocked.
 """
 
 import asyncio
 import hashlib
 import json
-import socket
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import httpx
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -53,15 +50,6 @@ async def serve_asgi(
     finally:
         server.should_exit = True
         await task
-
-
-def reserve_port() -> socket.socket:
-    """A socket bound to a free port and not listening: connections to it are refused,
-    and nobody else takes the port until it is closed."""
-    reserved = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    reserved.bind(("127.0.0.1", 0))
-    return reserved
 
 
 @dataclass
@@ -211,10 +199,6 @@ def big_body_sha256() -> str:
     return digest.hexdigest()
 
 
-GatewayFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-"""Starts a gateway with settings overridden by keyword; yields a client for it."""
-
-
 @dataclass
 class RunningUpstream:
     app: EchoUpstream
@@ -248,52 +232,3 @@ class HangUpServer:
         writer.close()
         with suppress(ConnectionError):
             await writer.wait_closed()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@dataclass
-class RawResponse:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        for key, value in self.headers:
-            if key == name.lower():
-                return value
-        return None
-
-
-async def raw_exchange(base_url: str, request: bytes) -> RawResponse:
-    """Send ``request`` byte for byte (no client library to tidy it up); read the answer."""
-    host, port = httpx.URL(base_url).host, httpx.URL(base_url).port
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        writer.write(request)
-        await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
-        status_line, *lines = head.decode("latin-1").split("\r\n")
-        headers = [
-            (name.strip().lower(), value.strip())
-            for name, _, value in (line.partition(":") for line in lines if line)
-        ]
-        length = next((int(v) for k, v in headers if k == "content-length"), 0)
-        body = await reader.readexactly(length)
-        return RawResponse(int(status_line.split()[1]), headers, body)
-    finally:
-        writer.close()
-        with suppress(ConnectionError):
-            await writer.wait_closed()
-
-
-def metric_value(metrics_text: str, name: str, **labels: str) -> float:
-    """The value of one sample of Prometheus text; 0.0 when absent."""
-    for line in metrics_text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        if all(f'{key}="{value}"' in line for key, value in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0

@@ -1,0 +1,54 @@
+"""Billing's inbound events: ``PatientEventHandler``, which decodes the ``patient``
+topic's events and calls the service (the platform's idempotent consumer runs it, one
+transaction per event). The events billing publishes are in ``events.py``."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms_billing.schemas import NewAccount, PatientRef
+from pms_billing.service import BillingService
+from pms_contracts.patient_event_pb2 import PatientEvent
+from pms_contracts.vocabulary import PatientEventType
+from pms_platform.errors import BadRequestError
+from pms_platform.event_consumer import PoisonEventError
+from pms_platform.kafka import ConsumedEvent
+from pms_platform.logging import get_logger
+from pms_platform.validation import validated
+
+_log = get_logger("pms.billing.events")  # the name its log lines have always carried
+
+
+class PatientEventHandler:
+    """``PATIENT_UPDATED`` follows the patient's name and email; ``PATIENT_DELETED``
+    closes their account; other types (``PATIENT_CREATED``: the account comes from the
+    gRPC call) are acknowledged and ignored."""
+
+    def __init__(self, service: BillingService) -> None:
+        self._service = service
+
+    def decode(self, event: ConsumedEvent) -> PatientEvent:
+        return event.decode(PatientEvent())
+
+    def event_id(self, message: PatientEvent) -> str | None:
+        return message.event_id or None
+
+    async def handle(
+        self, session: AsyncSession, message: PatientEvent, event: ConsumedEvent
+    ) -> None:
+        try:
+            if message.event_type == PatientEventType.UPDATED:
+                contact = validated(
+                    NewAccount,
+                    {"patientId": message.patientId, "name": message.name, "email": message.email},
+                )
+                found = await self._service.update_contact(
+                    session, contact.patient_id, name=contact.name, email=contact.email
+                )
+                _log.info("patient contact applied", account_found=found, offset=event.offset)
+            elif message.event_type == PatientEventType.DELETED:
+                patient = validated(PatientRef, {"patientId": message.patientId})
+                closed = await self._service.close_account(session, patient.patient_id)
+                _log.info("patient deletion applied", account_closed=closed, offset=event.offset)
+        except BadRequestError as error:
+            # Field names only: the values are patient details.
+            fields = ", ".join(sorted(error.errors or {}))
+            raise PoisonEventError(f"{message.event_type} with invalid fields: {fields}") from None

@@ -1,0 +1,255 @@
+"""The bench's scenarios, in the order they run: each takes the ``BenchRun`` (its plan,
+tools, target and measuring helpers) and returns its ``ScenarioResult``.
+
+The read scenarios and the database ceiling run first, on the same table, so that
+creates of this run do not change what they read; the writes follow.
+"""
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from pms_cli.bench import ceiling, client, lua, procs
+from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH
+from pms_cli.bench.events import run_events
+from pms_cli.bench.loadgen import LoadResult, run_oha
+from pms_cli.bench.scenario_results import ScenarioResult
+from pms_cli.bench.stats import fixed_rates
+from pms_cli.bench.tools import find_pgbench
+from pms_cli.infra.settings import load_settings
+from pms_cli.infra.urls import local_postgres_url
+
+if TYPE_CHECKING:
+    from pms_cli.bench.runner import BenchRun
+
+UPDATE_TARGETS = 20
+
+Scenario = Callable[["BenchRun"], Awaitable[ScenarioResult]]
+
+
+async def _read_scenario(run: "BenchRun", name: str, base_url: str, path: str) -> ScenarioResult:
+    result = ScenarioResult(name)
+    token = await run.token()
+    script = run.write_script(name, lua.get_script(path, token))
+    for connections in run.plan.read_connections:
+        result.runs.append(
+            await run.wrk(result, base_url + path, script, connections, run.plan.seconds)
+        )
+    if run.tools.oha is not None and result.peak:
+        where = "gateway" if name == "read" else "direct"
+        result.rate_runs[where] = await _fixed_rates(
+            run, result, base_url + path, token, result.peak
+        )
+    elif run.tools.oha is None:
+        result.extra["fixed_rate"] = "skipped: oha not available"
+    return result
+
+
+async def _fixed_rates(
+    run: "BenchRun", result: ScenarioResult, url: str, token: str, peak: float
+) -> list[LoadResult]:
+    runs = []
+    assert run.tools.oha is not None
+    oha = run.tools.oha
+    for rate in fixed_rates(peak, run.plan.rate_fractions):
+        load = await run.measured(
+            result,
+            functools.partial(
+                run_oha,
+                oha,
+                url,
+                rate,
+                run.plan.rate_connections,
+                run.plan.seconds,
+                {"Authorization": f"Bearer {token}"},
+            ),
+        )
+        run.print_run(result.name, load)
+        runs.append(load)
+    return runs
+
+
+async def read(run: "BenchRun") -> ScenarioResult:
+    base = run.options.target.rstrip("/")
+    return await _read_scenario(run, "read", _origin(base), run.patients_path())
+
+
+async def read_direct(run: "BenchRun") -> ScenarioResult:
+    direct = run.options.direct_patients_url
+    if direct is None:
+        return ScenarioResult(
+            "read-direct", status="skipped: no patients service URL (--patients-url)"
+        )
+    return await _read_scenario(run, "read-direct", direct.rstrip("/"), "/patients")
+
+
+async def database_ceiling(run: "BenchRun") -> ScenarioResult:
+    result = ScenarioResult("ceiling")
+    postgres_url = _postgres_url(run)
+    pgbench = find_pgbench(load_settings().postgres_bin_dir)
+    if postgres_url is None:
+        result.status = "skipped: no PostgreSQL URL for a remote target (--postgres-url)"
+        return result
+    if pgbench is None:
+        result.status = "skipped: pgbench not found (install postgresql-client)"
+        return result
+    runs: dict[str, list[dict[str, Any]]] = {"read": [], "read_with_audit": []}
+    scripts = {"read": ceiling.READ_SCRIPT, "read_with_audit": ceiling.READ_WITH_AUDIT_SCRIPT}
+    for key, script in scripts.items():
+        clients = run.plan.ceiling_clients if key == "read" else run.plan.ceiling_clients[-1:]
+        for count in clients:
+            outcome = await ceiling.run_pgbench(
+                pgbench, postgres_url, script, count, run.plan.seconds
+            )
+            run.say(f"ceiling {key:<16} {count:>3} clients: {outcome.tps:9.1f} tps")
+            runs[key].append(outcome.to_json())
+    result.extra["pgbench"] = runs
+    result.extra["rate"] = max(entry["tps"] for entry in runs["read"])
+    result.extra["rate_with_audit"] = max(entry["tps"] for entry in runs["read_with_audit"])
+    result.extra["queries"] = ceiling.READ_SCRIPT
+    return result
+
+
+def _kafka(run: "BenchRun") -> str | None:
+    """The platform's broker, to see when events reach it (local targets only)."""
+    if not run.options.target_is_local:
+        return None
+    if run.platform is not None and run.platform.endpoints is not None:
+        return run.platform.endpoints.kafka_bootstrap_servers
+    settings = load_settings()
+    return settings.external_kafka_bootstrap_servers or f"127.0.0.1:{settings.kafka_port}"
+
+
+def _postgres_url(run: "BenchRun") -> str | None:
+    if run.options.postgres_url:
+        return run.options.postgres_url
+    if not run.options.target_is_local:
+        return None
+    if run.platform is not None and run.platform.endpoints is not None:
+        return run.platform.endpoints.postgres_url
+    external = load_settings().external_postgres_url
+    return external or local_postgres_url(load_settings().postgres_port)
+
+
+async def create(run: "BenchRun") -> ScenarioResult:
+    result = ScenarioResult("create")
+    token = await run.token()
+    for connections in run.plan.create_connections:
+        # A tag per wrk run: counters restart with each run, emails must not repeat.
+        tag = f"{run.run_id}c{connections}"
+        script = run.write_script(
+            f"create-{connections}", lua.create_script(run.patients_path(), token, tag)
+        )
+        result.runs.append(
+            await run.wrk(
+                result,
+                run.target.url(PATIENTS_PATH),
+                script,
+                connections,
+                run.plan.seconds,
+            )
+        )
+    return result
+
+
+async def mixed(run: "BenchRun") -> ScenarioResult:
+    result = ScenarioResult("mixed")
+    token = await run.token()
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        targets = await client.create_patients(
+            http, run.target, token, UPDATE_TARGETS, f"{run.run_id}m"
+        )
+    result.extra["mix"] = "80% GET default page, 15% POST unique, 5% PUT (20 patients in turn)"
+    for connections in run.plan.mixed_connections:
+        tag = f"{run.run_id}m{connections}"
+        script = run.write_script(
+            f"mixed-{connections}",
+            lua.mixed_script(run.patients_path(), token, tag, targets),
+        )
+        result.runs.append(
+            await run.wrk(
+                result, run.target.url(PATIENTS_PATH), script, connections, run.plan.seconds
+            )
+        )
+    return result
+
+
+async def login(run: "BenchRun") -> ScenarioResult:
+    result = ScenarioResult("login")
+    if run.platform is not None or not run.options.direct_auth_url:
+        url = run.target.url(LOGIN_PATH)
+        via = (
+            "the gateway (login limits off)"
+            if run.platform is not None
+            else "the target's /auth/login (its login limits apply)"
+        )
+    else:
+        url = run.options.direct_auth_url.rstrip("/") + "/login"
+        via = "auth directly (port of the auth service: no gateway login limits)"
+    result.extra["via"] = via
+    result.extra["url"] = url
+    path = httpx.URL(url).path
+    script = run.write_script(
+        "login", lua.login_script(path, run.options.user, run.options.password)
+    )
+    for connections in run.plan.login_connections:
+        result.runs.append(await run.wrk(result, url, script, connections, run.plan.seconds))
+    result.extra["note"] = (
+        "password hashing dominates: argon2id (m=19 MiB, t=2) per login in a worker thread"
+    )
+    return result
+
+
+async def events(run: "BenchRun") -> ScenarioResult:
+    result = ScenarioResult("events")
+    main_rate = run.options.events_rate
+    rates = sorted({*run.plan.events_extra_rates, main_rate})
+    by_rate = []
+    for rate in rates:
+        token = await run.token()
+        before = procs.cpu_snapshot(run.watched)
+        outcome = await run_events(
+            run.target,
+            token,
+            rate,
+            run.plan.events_seconds,
+            _kafka(run),
+            tag=f"{run.run_id}e{rate:g}",
+        )
+        after = procs.cpu_snapshot(run.watched)
+        if not str(outcome["status"]).startswith("measured"):
+            result.status = str(outcome["status"])
+            return result
+        result.add_cpu(
+            {name: after[name] - before.get(name, 0.0) for name in after},
+            int(outcome["created"]),
+        )
+        lag = outcome["lag_ms"]
+        run.say(
+            f"events at {rate:g}/s: {outcome['achieved_rate']} creates/s kept up, lag p50 "
+            f"{lag['p50']} ms, p99 {lag['p99']} ms (poll every {outcome['poll_period_ms']} ms)"
+        )
+        by_rate.append(outcome)
+        if rate == main_rate:
+            result.extra.update(outcome)
+    result.extra["by_rate"] = by_rate
+    return result
+
+
+SCENARIOS: tuple[tuple[str, Scenario], ...] = (
+    ("read", read),
+    ("read-direct", read_direct),
+    ("ceiling", database_ceiling),
+    ("create", create),
+    ("mixed", mixed),
+    ("login", login),
+    ("events", events),
+)
+"""Every scenario by its name (``--only``), in the order they run."""
+
+
+def _origin(url: str) -> str:
+    parsed = httpx.URL(url)
+    return str(parsed.copy_with(path="/", query=None, fragment=None)).rstrip("/")
