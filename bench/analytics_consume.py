@@ -43,7 +43,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
-from pms_analytics.consumer import analytics_consumer
+from pms_analytics.handlers import analytics_consumer
 from pms_analytics.models import MIGRATIONS_DIR, processed_events
 from pms_analytics.service import AnalyticsService
 from pms_analytics.settings import AnalyticsSettings

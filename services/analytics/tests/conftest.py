@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from pms_analytics.aggregates import AnalyticsChange
 from pms_analytics.app import create_app
-from pms_analytics.consumer import analytics_consumer
+from pms_analytics.handlers import analytics_consumer
 from pms_analytics.models import MIGRATIONS_DIR, processed_events
 from pms_analytics.service import AnalyticsService
 from pms_analytics.settings import AnalyticsSettings

@@ -5,7 +5,7 @@ import re
 import httpx
 import pytest
 
-from pms_gateway.headers import next_traceparent
+from pms_platform.trace_context import next_traceparent
 from pms_testing.raw_http import raw_exchange
 from pms_testing.servers import RunningUpstream
 from pms_testing.tokens import TokenMinter, bearer

@@ -25,6 +25,8 @@ from pms_platform.logging import get_logger
 from pms_platform.request_context import current_request_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+RETRY_AFTER_HEADER = "Retry-After"
+WWW_AUTHENTICATE_HEADER = "WWW-Authenticate"
 PROBLEM_TYPE_BASE = "https://pms.example/problems/"
 _log = get_logger("pms.errors")
 
@@ -71,7 +73,7 @@ class UnauthorizedError(ProblemError):
 
     def __init__(self, detail: str = BEARER_TOKEN_REQUIRED, *, invalid_token: bool = False) -> None:
         challenge = INVALID_TOKEN_CHALLENGE if invalid_token else BEARER_CHALLENGE
-        super().__init__(detail, headers={"WWW-Authenticate": challenge})
+        super().__init__(detail, headers={WWW_AUTHENTICATE_HEADER: challenge})
 
 
 class ForbiddenError(ProblemError):
@@ -116,7 +118,7 @@ class TooManyRequestsError(ProblemError):
     slug = "too-many-requests"
 
     def __init__(self, detail: str, retry_after_seconds: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after_seconds))})
+        super().__init__(detail, headers={RETRY_AFTER_HEADER: str(max(1, retry_after_seconds))})
 
 
 class ServiceUnavailableError(ProblemError):
@@ -183,12 +185,12 @@ TOKEN_REFUSALS: tuple[type[ProblemError], ...] = (UnauthorizedError,)
 ROLE_REFUSALS: tuple[type[ProblemError], ...] = (UnauthorizedError, ForbiddenError)
 _RESPONSE_HEADERS: dict[int, dict[str, Any]] = {
     401: {
-        "WWW-Authenticate": {
+        WWW_AUTHENTICATE_HEADER: {
             "description": "The bearer challenge (RFC 6750)",
             "schema": {"type": "string"},
         }
     },
-    429: {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    429: {RETRY_AFTER_HEADER: {"description": "Seconds to wait", "schema": {"type": "integer"}}},
 }
 
 

@@ -21,13 +21,12 @@ Services build their consumer with :func:`pms_platform.workers.consumer_worker`.
 import asyncio
 import collections
 import contextlib
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
-from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, delete, func, select
+from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +37,7 @@ from pms_platform.db import Database
 from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
 from pms_platform.logging import get_logger
 from pms_platform.request_context import bound_request_id
+from pms_platform.retention import RetentionPurge
 
 DEFAULT_PROCESSED_TABLE = "processed_events"
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
@@ -169,9 +169,15 @@ class IdempotentConsumer(Generic[MessageT]):
         self._max_attempts = max_attempts
         self._backoff_initial = backoff_initial_seconds
         self._backoff_max = backoff_max_seconds
-        self._retention = processed_retention
-        self._purge_interval = purge_interval_seconds
-        self._next_purge_at = 0.0
+        self._purge = RetentionPurge(
+            database,
+            processed_table,
+            key=processed_table.c.event_key,
+            stamp=processed_table.c.processed_at,
+            retention=processed_retention,
+            interval_seconds=purge_interval_seconds,
+            batch_size=1000,
+        )
         self._metrics = metrics
         self._should_dead_letter = should_dead_letter
         self._consumer_factory = consumer_factory or (
@@ -269,7 +275,7 @@ class IdempotentConsumer(Generic[MessageT]):
                 await consumer.commit(applied)
             except Exception as error:  # e.g. a rebalance: redelivered, then skipped
                 _log.warning("offset commit failed", error=type(error).__name__)
-        await self._purge_processed()
+        await self._purge.run_when_due()
 
     async def process(self, event: ConsumedEvent) -> EventOutcome:
         """Apply one event, recognise it as a duplicate, or dead-letter it; reported in
@@ -374,21 +380,3 @@ class IdempotentConsumer(Generic[MessageT]):
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
-
-    async def _purge_processed(self) -> None:
-        """Forget keys older than the retention, which outlives the topics' retention."""
-        if time.monotonic() < self._next_purge_at:
-            return
-        self._next_purge_at = time.monotonic() + self._purge_interval
-        t = self._table
-        old = (
-            select(t.c.event_key)
-            .where(t.c.processed_at < func.now() - self._retention)
-            .limit(1000)
-            .scalar_subquery()
-        )
-        try:
-            async with self._database.transaction() as session:
-                await session.execute(delete(t).where(t.c.event_key.in_(old)))
-        except Exception as error:  # housekeeping only
-            _log.warning("processed-events purge failed", error=type(error).__name__)

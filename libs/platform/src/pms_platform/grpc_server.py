@@ -27,9 +27,8 @@ from grpc_reflection.v1alpha import reflection  # type: ignore[import-untyped]
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from pms_platform.logging import get_logger
-from pms_platform.request_context import bound_request_id
+from pms_platform.request_context import REQUEST_ID_METADATA, bound_request_id
 
-REQUEST_ID_METADATA = "x-request-id"
 _QUIET_PREFIXES = ("/grpc.health.", "/grpc.reflection.")
 _log = get_logger("pms.grpc")
 

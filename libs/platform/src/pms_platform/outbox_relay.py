@@ -11,19 +11,19 @@ acknowledgement and the commit sends a row again): consumers drop duplicates by 
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Table, delete, exists, func, or_, select, update
+from sqlalchemy import Table, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_platform.db import Database
 from pms_platform.kafka import EventProducer
 from pms_platform.logging import get_logger
+from pms_platform.retention import RetentionPurge
 
 _log = get_logger("pms.outbox")
 
@@ -88,9 +88,15 @@ class OutboxRelay:
         self._send_timeout = send_timeout_seconds
         self._backoff_initial = backoff_initial_seconds
         self._backoff_max = backoff_max_seconds
-        self._retention = sent_retention
-        self._purge_interval = purge_interval_seconds
-        self._next_purge_at = 0.0
+        self._purge = RetentionPurge(
+            database,
+            table,
+            key=table.c.id,
+            stamp=table.c.sent_at,
+            retention=sent_retention,
+            interval_seconds=purge_interval_seconds,
+            batch_size=10_000,
+        )
         self._producer: EventProducer | None = None
         self._listener: asyncpg.Connection | None = None
         self._wakeup = asyncio.Event()
@@ -158,7 +164,7 @@ class OutboxRelay:
             self.consecutive_failures = 0
             if result.claimed >= self._batch_size:
                 continue  # more may be waiting
-            await self._purge_sent()
+            await self._purge.run_when_due()
             await self._sleep(self._poll_interval)
 
     async def _claim(self, session: AsyncSession) -> list[OutboxRow]:
@@ -295,21 +301,3 @@ class OutboxRelay:
         """Sleep ``seconds`` unless the relay stops; new events do not cut it short."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
-
-    async def _purge_sent(self) -> None:
-        """Delete rows sent longer ago than the retention (kept meanwhile for operators)."""
-        if time.monotonic() < self._next_purge_at:
-            return
-        self._next_purge_at = time.monotonic() + self._purge_interval
-        t = self._table
-        old = (
-            select(t.c.id)
-            .where(t.c.sent_at < func.now() - self._retention)
-            .limit(10_000)
-            .scalar_subquery()
-        )
-        try:
-            async with self._database.transaction() as session:
-                await session.execute(delete(t).where(t.c.id.in_(old)))
-        except Exception as error:  # housekeeping only: try again next interval
-            _log.warning("outbox purge failed", error=type(error).__name__)

@@ -21,10 +21,14 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pms_platform.logging import get_logger
+from pms_platform.trace_context import TRACEPARENT_HEADER, is_version_00_traceparent
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_METADATA = REQUEST_ID_HEADER.lower()
+"""The request id's key in gRPC metadata (keys there are lower case)."""
+_REQUEST_ID_NAME = REQUEST_ID_METADATA.encode()
+_TRACEPARENT_NAME = TRACEPARENT_HEADER.encode()
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
-_TRACEPARENT = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _traceparent: ContextVar[str | None] = ContextVar("traceparent", default=None)
 _log = get_logger("pms.access")
@@ -61,11 +65,11 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        sent = headers.get(REQUEST_ID_HEADER.lower().encode())
+        sent = headers.get(_REQUEST_ID_NAME)
         request_id = sanitize_request_id(sent.decode("latin-1") if sent else None)
         token = _request_id.set(request_id)
-        trace = headers.get(b"traceparent", b"").decode("latin-1")
-        trace_token = _traceparent.set(trace if _TRACEPARENT.fullmatch(trace) else None)
+        trace = headers.get(_TRACEPARENT_NAME, b"").decode("latin-1")
+        trace_token = _traceparent.set(trace if is_version_00_traceparent(trace) else None)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
@@ -75,7 +79,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
+                headers.append((_REQUEST_ID_NAME, request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -85,3 +85,11 @@ class KafkaSettings(ServiceSettings):
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_client_id: str = "pms"
+
+
+class OutboxSettings(KafkaSettings):
+    """Settings of a service that publishes events through the platform's outbox."""
+
+    outbox_poll_interval_seconds: float = Field(
+        default=1.0, gt=0, description="How often the relay looks for events it was not told of."
+    )

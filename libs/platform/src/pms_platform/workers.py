@@ -8,6 +8,7 @@ close, all behind the one ``background_workers`` setting.
   a retry loop) as a worker.
 - :func:`consumer_worker`: the one place a service's idempotent consumer is built, from
   its settings, its database and processed-events table, and its event handler.
+- :func:`outbox_relay_worker`: likewise for the relay of a service's outbox table.
 """
 
 import asyncio
@@ -22,7 +23,8 @@ from pms_platform.consumer_metrics import ConsumerMetrics
 from pms_platform.db import Database
 from pms_platform.event_consumer import DeadLetterFilter, EventHandler, IdempotentConsumer
 from pms_platform.logging import get_logger
-from pms_platform.settings import KafkaSettings
+from pms_platform.outbox_relay import OutboxRelay
+from pms_platform.settings import KafkaSettings, OutboxSettings
 
 _log = get_logger("pms.workers")
 
@@ -115,4 +117,15 @@ def consumer_worker(
         should_dead_letter=should_dead_letter,
         max_poll_records=max_poll_records,
         fetch_max_wait_ms=fetch_max_wait_ms,
+    )
+
+
+def outbox_relay_worker(settings: OutboxSettings, database: Database, table: Table) -> OutboxRelay:
+    """The relay that publishes the events of ``table`` (the service's outbox) to Kafka."""
+    return OutboxRelay(
+        database,
+        table,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=settings.kafka_client_id,
+        poll_interval_seconds=settings.outbox_poll_interval_seconds,
     )

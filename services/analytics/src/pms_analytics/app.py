@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from pms_analytics.api import router
-from pms_analytics.consumer import analytics_consumer
+from pms_analytics.handlers import analytics_consumer
 from pms_analytics.service import AnalyticsService
 from pms_analytics.settings import AnalyticsSettings
 from pms_platform.db import Database

@@ -1,7 +1,11 @@
 """Analytics' inbound events: ``AnalyticsEventHandler`` decodes the ``patient`` and
 ``billing`` records into changes that carry no personal details and gives them to the
-service (the platform's idempotent consumer runs it, one transaction per event).
-Analytics publishes no events (there is no ``events.py``).
+service; ``analytics_consumer`` is the platform's idempotent consumer that runs it on
+both topics (one transaction per event), shared by the app, the rebuild and the tests.
+Given a registry, the consumer exports ``analytics_events_processed_total{topic,outcome}``,
+``analytics_events_failed_total{topic,error_type}`` and
+``analytics_consumer_lag{topic,partition}``. Analytics publishes no events (there is no
+``events.py``).
 
 A record that cannot be parsed, or whose fields make no sense (an unknown type, a
 patient id that is not a UUID, a malformed date, an invoice without a currency...),
@@ -13,15 +17,21 @@ never their values (they may be patient details).
 import uuid
 from datetime import UTC, date, datetime
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_analytics.aggregates import AnalyticsChange, BillingChange, PatientChange
+from pms_analytics.models import processed_events
 from pms_analytics.service import AnalyticsService
+from pms_analytics.settings import AnalyticsSettings
 from pms_contracts.billing_event_pb2 import BillingEvent
 from pms_contracts.patient_event_pb2 import PatientEvent
 from pms_contracts.vocabulary import BillingEventType, PatientEventType
+from pms_platform.db import Database
+from pms_platform.event_consumer import DeadLetterFilter, IdempotentConsumer
 from pms_platform.kafka import ConsumedEvent
 from pms_platform.validation import ISO_DATE_PATTERN, is_currency_code, parse_iso_date
+from pms_platform.workers import consumer_worker
 
 _INVOICE_EVENTS = frozenset(
     {
@@ -122,3 +132,35 @@ class AnalyticsEventHandler:
         self, session: AsyncSession, message: AnalyticsChange, event: ConsumedEvent
     ) -> None:
         await self._service.apply_change(session, message)
+
+
+METRICS_PREFIX = "analytics"
+"""What the consumer's metric names start with."""
+
+
+def analytics_consumer(
+    database: Database,
+    settings: AnalyticsSettings,
+    *,
+    service: AnalyticsService,
+    metrics_registry: CollectorRegistry | None = None,
+    group_id: str | None = None,
+    should_dead_letter: DeadLetterFilter | None = None,
+) -> IdempotentConsumer[AnalyticsChange]:
+    """Applies both topics' events to the aggregates with ``service``, each once, in consumer group
+    ``group_id`` (the settings' group unless given); its metrics go to
+    ``metrics_registry`` (the app's), if given."""
+    return consumer_worker(
+        settings,
+        database,
+        processed_events,
+        AnalyticsEventHandler(service, settings.patient_topic, settings.billing_topic),
+        topics=settings.topics,
+        group_id=group_id or settings.consumer_group,
+        dead_letter_topics=settings.dead_letter_topics,
+        metrics_registry=metrics_registry,
+        metrics_prefix=METRICS_PREFIX,
+        should_dead_letter=should_dead_letter,
+        max_poll_records=settings.consumer_max_poll_records,
+        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+    )

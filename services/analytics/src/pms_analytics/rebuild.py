@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pms_analytics.aggregates import AnalyticsChange
-from pms_analytics.consumer import analytics_consumer
+from pms_analytics.handlers import analytics_consumer
 from pms_analytics.service import AnalyticsService
 from pms_analytics.settings import AnalyticsSettings
 from pms_contracts.vocabulary import DeadLetterHeader

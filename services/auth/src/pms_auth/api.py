@@ -32,6 +32,7 @@ from pms_platform.errors import (
     UnauthorizedError,
     problem_responses,
 )
+from pms_platform.paging import TOTAL_COUNT_HEADER
 from pms_platform.request_context import client_address_of
 from pms_platform.security import (
     CurrentPrincipal,
@@ -209,7 +210,7 @@ async def list_users(
     query: Annotated[UserPageQuery, Query()],
 ) -> list[UserOut]:
     found, total = await users.page(session, query)
-    response.headers["X-Total-Count"] = str(total)
+    response.headers[TOTAL_COUNT_HEADER] = str(total)
     return [UserOut.model_validate(user) for user in found]
 
 

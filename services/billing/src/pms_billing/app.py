@@ -12,8 +12,8 @@ from prometheus_client import CollectorRegistry
 from pms_billing.api import router
 from pms_billing.events import OutboxBillingEvents
 from pms_billing.grpc_server import SERVICE_NAME, BillingServicer
-from pms_billing.handlers import PatientEventHandler
-from pms_billing.models import outbox_events, processed_events
+from pms_billing.handlers import patient_event_consumer
+from pms_billing.models import outbox_events
 from pms_billing.service import BillingService
 from pms_billing.settings import BillingSettings
 from pms_contracts.billing_service_pb2_grpc import add_BillingServiceServicer_to_server
@@ -21,9 +21,8 @@ from pms_platform.db import Database
 from pms_platform.grpc_server import GrpcServer, GrpcService
 from pms_platform.http_app import create_service_app
 from pms_platform.kafka import check_kafka_reachable
-from pms_platform.outbox_relay import OutboxRelay
 from pms_platform.security import TokenVerifier
-from pms_platform.workers import consumer_worker
+from pms_platform.workers import outbox_relay_worker
 
 
 def create_app(
@@ -40,25 +39,9 @@ def create_app(
         max_concurrent_rpcs=settings.grpc_max_concurrent_rpcs,
         grace_seconds=settings.shutdown_grace_seconds,
     )
-    relay = OutboxRelay(
-        database,
-        outbox_events,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        client_id=settings.kafka_client_id,
-        poll_interval_seconds=settings.outbox_poll_interval_seconds,
-    )
+    relay = outbox_relay_worker(settings, database, outbox_events)
     registry = CollectorRegistry()
-    consumer = consumer_worker(
-        settings,
-        database,
-        processed_events,
-        PatientEventHandler(service),
-        topics=[settings.patient_topic],
-        group_id=settings.consumer_group,
-        dead_letter_topics={settings.patient_topic: settings.patient_dead_letter_topic},
-        metrics_registry=registry,
-        metrics_prefix="billing",
-    )
+    consumer = patient_event_consumer(settings, database, service, metrics_registry=registry)
 
     # The gRPC server is no background worker: it is a transport, like HTTP, serving
     # whatever ``background_workers`` says (patients needs it to register patients), and

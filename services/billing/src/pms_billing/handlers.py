@@ -1,18 +1,24 @@
 """Billing's inbound events: ``PatientEventHandler``, which decodes the ``patient``
-topic's events and calls the service (the platform's idempotent consumer runs it, one
-transaction per event). The events billing publishes are in ``events.py``."""
+topic's events and calls the service, and ``patient_event_consumer``, the platform's
+idempotent consumer that runs it (one transaction per event). The events billing
+publishes are in ``events.py``."""
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pms_billing.models import processed_events
 from pms_billing.schemas import NewAccount, PatientRef
 from pms_billing.service import BillingService
+from pms_billing.settings import BillingSettings
 from pms_contracts.patient_event_pb2 import PatientEvent
 from pms_contracts.vocabulary import PatientEventType
+from pms_platform.db import Database
 from pms_platform.errors import BadRequestError
-from pms_platform.event_consumer import PoisonEventError
+from pms_platform.event_consumer import IdempotentConsumer, PoisonEventError
 from pms_platform.kafka import ConsumedEvent
 from pms_platform.logging import get_logger
 from pms_platform.validation import validated
+from pms_platform.workers import consumer_worker
 
 _log = get_logger("pms.billing.events")  # the name its log lines have always carried
 
@@ -52,3 +58,25 @@ class PatientEventHandler:
             # Field names only: the values are patient details.
             fields = ", ".join(sorted(error.errors or {}))
             raise PoisonEventError(f"{message.event_type} with invalid fields: {fields}") from None
+
+
+def patient_event_consumer(
+    settings: BillingSettings,
+    database: Database,
+    service: BillingService,
+    *,
+    metrics_registry: CollectorRegistry | None = None,
+) -> IdempotentConsumer[PatientEvent]:
+    """The ``patient`` topic's consumer in billing's group; poison goes to its DLT, and
+    with a registry it exports ``billing_events_*`` and ``billing_consumer_lag``."""
+    return consumer_worker(
+        settings,
+        database,
+        processed_events,
+        PatientEventHandler(service),
+        topics=[settings.patient_topic],
+        group_id=settings.consumer_group,
+        dead_letter_topics={settings.patient_topic: settings.patient_dead_letter_topic},
+        metrics_registry=metrics_registry,
+        metrics_prefix="billing",
+    )

@@ -4,10 +4,10 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from pms_platform.security import TokenSettings
-from pms_platform.settings import DatabaseSettings, KafkaSettings
+from pms_platform.settings import DatabaseSettings, OutboxSettings
 
 
-class BillingSettings(DatabaseSettings, KafkaSettings, TokenSettings):
+class BillingSettings(DatabaseSettings, OutboxSettings, TokenSettings):
     model_config = SettingsConfigDict(env_prefix="PMS_BILLING_", extra="ignore", frozen=True)
 
     service_name: str = "billing"
@@ -23,4 +23,3 @@ class BillingSettings(DatabaseSettings, KafkaSettings, TokenSettings):
     patient_dead_letter_topic: str = "patient.DLT"
     billing_topic: str = "billing"
     consumer_group: str = "billing-service"
-    outbox_poll_interval_seconds: float = Field(default=1.0, gt=0)

@@ -6,13 +6,16 @@ calling; services must never be talked into trusting a client's ``X-User-Id``), 
 forwarding and tracing headers, which the gateway sets afresh.
 """
 
-import os
-import re
 from collections.abc import Iterable
 
+from pms_platform.request_context import REQUEST_ID_HEADER
 from pms_platform.security import Principal
+from pms_platform.trace_context import TRACEPARENT_HEADER, TRACESTATE_HEADER, next_traceparent
 
 RawHeaders = list[tuple[bytes, bytes]]
+_TRACEPARENT_NAME = TRACEPARENT_HEADER.encode()
+_TRACESTATE_NAME = TRACESTATE_HEADER.encode()
+_REQUEST_ID_NAME = REQUEST_ID_HEADER.lower().encode()
 
 HOP_BY_HOP = frozenset(
     {
@@ -41,15 +44,15 @@ _REPLACED_ON_REQUEST = frozenset(
         b"x-forwarded-host",
         b"x-forwarded-port",
         b"x-real-ip",
-        b"x-request-id",
-        b"traceparent",
-        b"tracestate",
+        _REQUEST_ID_NAME,
+        _TRACEPARENT_NAME,
+        _TRACESTATE_NAME,
         # uvicorn answers "100 Continue" itself when the body is read.
         b"expect",
     }
 )
 # uvicorn adds its own Date and Server; the platform middleware adds X-Request-ID.
-_REPLACED_ON_RESPONSE = frozenset({b"date", b"server", b"x-request-id"})
+_REPLACED_ON_RESPONSE = frozenset({b"date", b"server", _REQUEST_ID_NAME})
 
 USER_ID_HEADER = "X-User-Id"
 USER_ROLE_HEADER = "X-User-Role"
@@ -94,9 +97,9 @@ def request_headers_for_upstream(
         name = raw_name.lower()
         if name == b"host":
             host = raw_value.decode("latin-1")
-        elif name == b"traceparent":
+        elif name == _TRACEPARENT_NAME:
             traceparent = raw_value.decode("latin-1")
-        elif name == b"tracestate":
+        elif name == _TRACESTATE_NAME:
             tracestate = raw_value.decode("latin-1")
         if (
             is_hop_by_hop(name)
@@ -110,11 +113,11 @@ def request_headers_for_upstream(
     forwarded.append(("X-Forwarded-Proto", scheme))
     if host:
         forwarded.append(("X-Forwarded-Host", host))
-    forwarded.append(("X-Request-ID", request_id))
+    forwarded.append((REQUEST_ID_HEADER, request_id))
     new_traceparent, continued = next_traceparent(traceparent)
-    forwarded.append(("traceparent", new_traceparent))
+    forwarded.append((TRACEPARENT_HEADER, new_traceparent))
     if continued and tracestate:
-        forwarded.append(("tracestate", tracestate))
+        forwarded.append((TRACESTATE_HEADER, tracestate))
     if principal is not None:
         forwarded.append((USER_ID_HEADER, principal.user_id))
         forwarded.append((USER_ROLE_HEADER, principal.role.value))
@@ -131,29 +134,3 @@ def response_headers_for_client(headers: Iterable[tuple[bytes, bytes]]) -> RawHe
         and lowered not in dropped
         and lowered not in _REPLACED_ON_RESPONSE
     ]
-
-
-_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
-_ZERO_TRACE = "0" * 32
-_ZERO_SPAN = "0" * 16
-
-
-def next_traceparent(incoming: str | None) -> tuple[str, bool]:
-    """W3C trace context: continue a valid incoming trace with a new span id for the
-    gateway's hop, or start a new trace. Returns the header and whether it continued."""
-    random_hex = os.urandom(24).hex()
-    span_id = random_hex[:16]
-    if incoming:
-        match = _TRACEPARENT.fullmatch(incoming.strip())
-        if match is not None:
-            version, trace_id, parent_id, flags, rest = match.groups()
-            valid = (
-                version != "ff"
-                and trace_id != _ZERO_TRACE
-                and parent_id != _ZERO_SPAN
-                # Version 00 has exactly four fields; later versions may append more.
-                and (version != "00" or rest is None)
-            )
-            if valid:
-                return f"00-{trace_id}-{span_id}-{flags}", True
-    return f"00-{random_hex[16:]}-{span_id}-01", False

@@ -26,7 +26,7 @@ from pms_gateway.rate_limit import RateLimiter, RateLimits, retry_after_header
 from pms_gateway.routes import RouteRule, is_internal
 from pms_gateway.settings import GatewaySettings
 from pms_gateway.upstreams import Upstream, UpstreamPool, classify_failure, is_connection_failure
-from pms_platform.errors import ForbiddenError, UnauthorizedError
+from pms_platform.errors import RETRY_AFTER_HEADER, ForbiddenError, UnauthorizedError
 from pms_platform.logging import get_logger
 from pms_platform.request_context import current_request_id, sanitize_request_id
 from pms_platform.security import Principal, TokenVerifier
@@ -131,7 +131,7 @@ class GatewayProxy:
                 503,
                 f"The {upstream.name} service is failing; requests to it are paused",
                 slug="circuit-open",
-                headers={"Retry-After": retry_after_header(breaker.retry_after_seconds())},
+                headers={RETRY_AFTER_HEADER: retry_after_header(breaker.retry_after_seconds())},
             )
             return
         headers = request_headers_for_upstream(
@@ -274,7 +274,7 @@ class GatewayProxy:
             429,
             "Too many requests; try again later",
             slug="too-many-requests",
-            headers={"Retry-After": retry_after_header(wait)},
+            headers={RETRY_AFTER_HEADER: retry_after_header(wait)},
         )
         return True
 

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from pms_patients.failure_audit import AuditedAction, FailureAudit
 from pms_patients.models import AuditEntry, Patient
-from pms_patients.paging import link_header
 from pms_patients.registration import PatientRegistration
 from pms_patients.schemas import (
     AuditEntryOut,
@@ -37,6 +36,7 @@ from pms_platform.errors import (
     UnprocessableError,
     problem_responses,
 )
+from pms_platform.paging import LINK_HEADER, TOTAL_COUNT_HEADER, link_header
 from pms_platform.security import Principal, Role, require_roles
 
 router = APIRouter(tags=["patients"])
@@ -92,9 +92,9 @@ def _with_etag(response: Response, patient: Patient) -> PatientOut:
 
 def _paged(request: Request, response: Response, query: PageQuery, total: int) -> None:
     """``X-Total-Count`` and the ``Link`` header of one page of a list."""
-    response.headers["X-Total-Count"] = str(total)
+    response.headers[TOTAL_COUNT_HEADER] = str(total)
     if link := link_header(request.url, query.page, query.size, total):
-        response.headers["Link"] = link
+        response.headers[LINK_HEADER] = link
 
 
 def _audit_entries(entries: Sequence[AuditEntry]) -> list[AuditEntryOut]:

@@ -22,9 +22,8 @@ from pms_patients.settings import PatientsSettings
 from pms_platform.db import Database
 from pms_platform.http_app import create_service_app
 from pms_platform.kafka import check_kafka_reachable
-from pms_platform.outbox_relay import OutboxRelay
 from pms_platform.security import TokenVerifier
-from pms_platform.workers import LoopWorker
+from pms_platform.workers import LoopWorker, outbox_relay_worker
 
 
 def create_app(settings: PatientsSettings, token_verifier: TokenVerifier | None = None) -> FastAPI:
@@ -38,13 +37,7 @@ def create_app(settings: PatientsSettings, token_verifier: TokenVerifier | None 
         retry_interval_seconds=settings.billing_retry_interval_seconds,
         max_delay_seconds=settings.billing_retry_max_delay_seconds,
     )
-    relay = OutboxRelay(
-        database,
-        outbox_events,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        client_id=settings.kafka_client_id,
-        poll_interval_seconds=settings.outbox_poll_interval_seconds,
-    )
+    relay = outbox_relay_worker(settings, database, outbox_events)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

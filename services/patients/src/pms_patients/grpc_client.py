@@ -8,7 +8,7 @@ import grpc
 from pms_contracts.billing_service_pb2 import BillingRequest
 from pms_contracts.billing_service_pb2_grpc import BillingServiceStub
 from pms_platform.logging import get_logger
-from pms_platform.request_context import current_request_id
+from pms_platform.request_context import REQUEST_ID_METADATA, current_request_id
 
 if TYPE_CHECKING:  # the generated stubs name the asyncio stub's type only for checkers
     from pms_contracts.billing_service_pb2_grpc import BillingServiceAsyncStub
@@ -47,7 +47,7 @@ class BillingClient:
 
     async def create_account(self, patient_id: str, name: str, email: str) -> BillingAccount:
         request = BillingRequest(patientId=patient_id, name=name, email=email)
-        metadata = (("x-request-id", current_request_id() or ""),)
+        metadata = ((REQUEST_ID_METADATA, current_request_id() or ""),)
         try:
             response = await self._opened().CreateBillingAccount(
                 request, timeout=self._deadline, metadata=metadata

@@ -4,10 +4,10 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from pms_platform.security import TokenSettings
-from pms_platform.settings import DatabaseSettings, KafkaSettings
+from pms_platform.settings import DatabaseSettings, OutboxSettings
 
 
-class PatientsSettings(DatabaseSettings, KafkaSettings, TokenSettings):
+class PatientsSettings(DatabaseSettings, OutboxSettings, TokenSettings):
     model_config = SettingsConfigDict(env_prefix="PMS_PATIENTS_", extra="ignore", frozen=True)
 
     service_name: str = "patients"
@@ -19,7 +19,6 @@ class PatientsSettings(DatabaseSettings, KafkaSettings, TokenSettings):
     billing_deadline_seconds: float = Field(default=1.0, gt=0)
     billing_retry_interval_seconds: float = Field(default=1.0, gt=0)
     billing_retry_max_delay_seconds: float = Field(default=60.0, gt=0)
-    outbox_poll_interval_seconds: float = Field(default=1.0, gt=0)
     seed_demo_patients: bool | None = Field(
         default=None, description="Seed the demo patients; by default only in development."
     )

@@ -18,16 +18,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pms_cli.bench import lua
 from pms_cli.bench.client import PATIENTS_PATH
 from pms_cli.bench.loadgen import run_wrk
 from pms_cli.bench.report import markdown_table
+from pms_cli.bench.run_context import BenchContext
 from pms_cli.bench.tools import py_spy_command
-
-if TYPE_CHECKING:
-    from pms_cli.bench.runner import BenchRun
 
 LIBRARIES = (
     "asyncio",
@@ -192,7 +190,7 @@ PHASES = (
 
 
 async def _profile_phase(
-    run: "BenchRun", phase: Phase, command: list[str], token: str
+    run: BenchContext, phase: Phase, command: list[str], token: str
 ) -> dict[str, Any]:
     pids = {w.name: w.pids[0] for w in run.watched if w.name in phase.services}
     if not pids:
@@ -222,7 +220,7 @@ async def _profile_phase(
     return result
 
 
-async def profile_services(run: "BenchRun") -> dict[str, Any]:
+async def profile_services(run: BenchContext) -> dict[str, Any]:
     run.say("[bold]profiling[/bold] (py-spy under reads and under creates; imports)")
     result: dict[str, Any] = {}
     command = py_spy_command()

@@ -7,7 +7,7 @@ creates of this run do not change what they read; the writes follow.
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -15,21 +15,19 @@ from pms_cli.bench import ceiling, client, lua, procs
 from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH
 from pms_cli.bench.events import run_events
 from pms_cli.bench.loadgen import LoadResult, run_oha
+from pms_cli.bench.run_context import BenchContext
 from pms_cli.bench.scenario_results import ScenarioResult
 from pms_cli.bench.stats import fixed_rates
 from pms_cli.bench.tools import find_pgbench
 from pms_cli.infra.settings import load_settings
 from pms_cli.infra.urls import local_postgres_url
 
-if TYPE_CHECKING:
-    from pms_cli.bench.runner import BenchRun
-
 UPDATE_TARGETS = 20
 
-Scenario = Callable[["BenchRun"], Awaitable[ScenarioResult]]
+Scenario = Callable[[BenchContext], Awaitable[ScenarioResult]]
 
 
-async def _read_scenario(run: "BenchRun", name: str, base_url: str, path: str) -> ScenarioResult:
+async def _read_scenario(run: BenchContext, name: str, base_url: str, path: str) -> ScenarioResult:
     result = ScenarioResult(name)
     token = await run.token()
     script = run.write_script(name, lua.get_script(path, token))
@@ -48,7 +46,7 @@ async def _read_scenario(run: "BenchRun", name: str, base_url: str, path: str) -
 
 
 async def _fixed_rates(
-    run: "BenchRun", result: ScenarioResult, url: str, token: str, peak: float
+    run: BenchContext, result: ScenarioResult, url: str, token: str, peak: float
 ) -> list[LoadResult]:
     runs = []
     assert run.tools.oha is not None
@@ -71,12 +69,12 @@ async def _fixed_rates(
     return runs
 
 
-async def read(run: "BenchRun") -> ScenarioResult:
+async def read(run: BenchContext) -> ScenarioResult:
     base = run.options.target.rstrip("/")
     return await _read_scenario(run, "read", _origin(base), run.patients_path())
 
 
-async def read_direct(run: "BenchRun") -> ScenarioResult:
+async def read_direct(run: BenchContext) -> ScenarioResult:
     direct = run.options.direct_patients_url
     if direct is None:
         return ScenarioResult(
@@ -85,7 +83,7 @@ async def read_direct(run: "BenchRun") -> ScenarioResult:
     return await _read_scenario(run, "read-direct", direct.rstrip("/"), "/patients")
 
 
-async def database_ceiling(run: "BenchRun") -> ScenarioResult:
+async def database_ceiling(run: BenchContext) -> ScenarioResult:
     result = ScenarioResult("ceiling")
     postgres_url = _postgres_url(run)
     pgbench = find_pgbench(load_settings().postgres_bin_dir)
@@ -112,7 +110,7 @@ async def database_ceiling(run: "BenchRun") -> ScenarioResult:
     return result
 
 
-def _kafka(run: "BenchRun") -> str | None:
+def _kafka(run: BenchContext) -> str | None:
     """The platform's broker, to see when events reach it (local targets only)."""
     if not run.options.target_is_local:
         return None
@@ -122,7 +120,7 @@ def _kafka(run: "BenchRun") -> str | None:
     return settings.external_kafka_bootstrap_servers or f"127.0.0.1:{settings.kafka_port}"
 
 
-def _postgres_url(run: "BenchRun") -> str | None:
+def _postgres_url(run: BenchContext) -> str | None:
     if run.options.postgres_url:
         return run.options.postgres_url
     if not run.options.target_is_local:
@@ -133,7 +131,7 @@ def _postgres_url(run: "BenchRun") -> str | None:
     return external or local_postgres_url(load_settings().postgres_port)
 
 
-async def create(run: "BenchRun") -> ScenarioResult:
+async def create(run: BenchContext) -> ScenarioResult:
     result = ScenarioResult("create")
     token = await run.token()
     for connections in run.plan.create_connections:
@@ -154,7 +152,7 @@ async def create(run: "BenchRun") -> ScenarioResult:
     return result
 
 
-async def mixed(run: "BenchRun") -> ScenarioResult:
+async def mixed(run: BenchContext) -> ScenarioResult:
     result = ScenarioResult("mixed")
     token = await run.token()
     async with httpx.AsyncClient(timeout=30.0) as http:
@@ -176,7 +174,7 @@ async def mixed(run: "BenchRun") -> ScenarioResult:
     return result
 
 
-async def login(run: "BenchRun") -> ScenarioResult:
+async def login(run: BenchContext) -> ScenarioResult:
     result = ScenarioResult("login")
     if run.platform is not None or not run.options.direct_auth_url:
         url = run.target.url(LOGIN_PATH)
@@ -202,7 +200,7 @@ async def login(run: "BenchRun") -> ScenarioResult:
     return result
 
 
-async def events(run: "BenchRun") -> ScenarioResult:
+async def events(run: BenchContext) -> ScenarioResult:
     result = ScenarioResult("events")
     main_rate = run.options.events_rate
     rates = sorted({*run.plan.events_extra_rates, main_rate})

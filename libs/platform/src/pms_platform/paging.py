@@ -1,6 +1,10 @@
-"""``Link`` headers for paged lists (RFC 8288): first, prev, next, last."""
+"""Headers of a paged list: ``X-Total-Count`` and ``Link`` (RFC 8288: first, prev,
+next, last), the same in every service that answers pages."""
 
 from starlette.datastructures import URL
+
+TOTAL_COUNT_HEADER = "X-Total-Count"
+LINK_HEADER = "Link"
 
 
 def link_header(url: URL, page: int, size: int, total: int) -> str | None:

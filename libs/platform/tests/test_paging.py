@@ -1,6 +1,6 @@
 from starlette.datastructures import URL
 
-from pms_patients.paging import link_header
+from pms_platform.paging import link_header
 
 
 def test_a_middle_page_links_to_all_four_neighbours() -> None:
