@@ -25,6 +25,7 @@ from pms_platform.logging import get_logger
 from pms_platform.request_context import current_request_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+VALIDATION_DETAIL = "The request is not valid"
 RETRY_AFTER_HEADER = "Retry-After"
 WWW_AUTHENTICATE_HEADER = "WWW-Authenticate"
 PROBLEM_TYPE_BASE = "https://pms.example/problems/"
@@ -284,7 +285,7 @@ async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
 async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return problem_response(
-        400, "The request is not valid", slug="validation-error", errors=field_errors(exc.errors())
+        400, VALIDATION_DETAIL, slug="validation-error", errors=field_errors(exc.errors())
     )
 
 

@@ -24,8 +24,9 @@ from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
-from pms_platform.errors import BadRequestError, field_errors
+from pms_platform.errors import VALIDATION_DETAIL, BadRequestError, field_errors
 
 EMAIL_MAX = 255
 ISO_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -102,24 +103,27 @@ def _before(check: Callable[[Any], Any]) -> Any:
     return BeforeValidator(check)
 
 
-def _text_only(check: Callable[[str | None], str]) -> Any:
-    """``check`` for text or a missing value; anything else (a number, a list...) is left
-    to the field's own ``str`` type, which refuses it ("Input should be a valid string")."""
+def text_validator(check: Callable[[str | None], Any]) -> Any:
+    """The ``Annotated`` validator running ``check`` on a text or ``None`` (missing);
+    another JSON type (a number, a list...) gets the message a plain ``str`` field gives
+    it, "Input should be a valid string", whatever the field's type after validation."""
 
     def run(value: Any) -> Any:
-        return check(value) if value is None or isinstance(value, str) else value
+        if value is not None and not isinstance(value, str):
+            raise PydanticCustomError("string_type", "Input should be a valid string")
+        return check(value)
 
     return _before(run)
 
 
 def required_text(label: str, maximum: int) -> Any:
     """The ``Annotated`` validator of a required text field (see the module docstring)."""
-    return _text_only(lambda value: check_required_text(value, label, maximum))
+    return text_validator(lambda value: check_required_text(value, label, maximum))
 
 
 def email_address(label: str = "Email") -> Any:
     """The ``Annotated`` validator of a required email address."""
-    return _text_only(lambda value: check_email(value, label))
+    return text_validator(lambda value: check_email(value, label))
 
 
 def iso_date(label: str) -> Any:
@@ -152,6 +156,4 @@ def validated(model: type[ModelT], data: Mapping[str, Any]) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise BadRequestError(
-            "The request is not valid", errors=field_errors(error.errors())
-        ) from None
+        raise BadRequestError(VALIDATION_DETAIL, errors=field_errors(error.errors())) from None

@@ -8,35 +8,21 @@ message as an empty one ("Email is required") rather than pydantic's "Field requ
 """
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
 
 from pms_auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from pms_platform.security import Role
-from pms_platform.validation import WHEN_MISSING, email_address
+from pms_platform.validation import WHEN_MISSING, email_address, text_validator
 
 MAX_PAGE_SIZE = 500
 _ROLES = ", ".join(role.value for role in Role)
 
 _input = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 _output = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
-
-
-def _text(check: Callable[[str | None], Any]) -> Any:
-    """The ``Annotated`` validator running ``check`` on a text or ``None`` (missing);
-    another JSON type gets the message a plain ``str`` field gives it."""
-
-    def check_text(value: Any) -> Any:
-        if value is not None and not isinstance(value, str):
-            raise PydanticCustomError("string_type", "Input should be a valid string")
-        return check(value)
-
-    return BeforeValidator(check_text)
 
 
 def known_password(value: str | None) -> str:
@@ -82,8 +68,8 @@ def required_refresh_token(value: str | None) -> str:
 
 
 Email = Annotated[str, WHEN_MISSING, email_address()]
-KnownPassword = Annotated[str, WHEN_MISSING, _text(known_password)]
-NewPassword = Annotated[str, WHEN_MISSING, _text(new_password)]
+KnownPassword = Annotated[str, WHEN_MISSING, text_validator(known_password)]
+NewPassword = Annotated[str, WHEN_MISSING, text_validator(new_password)]
 
 
 class LoginIn(BaseModel):
@@ -96,7 +82,7 @@ class LoginIn(BaseModel):
 class RefreshIn(BaseModel):
     model_config = _input
 
-    refresh_token: Annotated[str, WHEN_MISSING, _text(required_refresh_token)]
+    refresh_token: Annotated[str, WHEN_MISSING, text_validator(required_refresh_token)]
 
 
 class LogoutIn(BaseModel):
@@ -145,7 +131,7 @@ class UserCreate(BaseModel):
 
     email: Email
     password: NewPassword
-    role: Annotated[Role, WHEN_MISSING, _text(valid_role)]
+    role: Annotated[Role, WHEN_MISSING, text_validator(valid_role)]
 
 
 class UserPatch(BaseModel):
@@ -153,7 +139,7 @@ class UserPatch(BaseModel):
 
     model_config = _input
 
-    role: Annotated[Role | None, _text(optional_role)] = None
+    role: Annotated[Role | None, text_validator(optional_role)] = None
     disabled: bool | None = None
 
 

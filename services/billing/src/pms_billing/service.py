@@ -25,7 +25,7 @@ from pms_billing.models import Account, AccountStatus, Invoice, InvoiceStatus
 from pms_billing.repository import BillingRepository, InvoiceCursor
 from pms_billing.schemas import InvoiceQuery, NewAccount, NewInvoice
 from pms_contracts.vocabulary import BillingEventType
-from pms_platform.errors import BadRequestError, ConflictError, NotFoundError
+from pms_platform.errors import VALIDATION_DETAIL, BadRequestError, ConflictError, NotFoundError
 
 OPEN_INVOICE_STATES = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.ISSUED})
 
@@ -64,9 +64,7 @@ class PageTokenError(BadRequestError):
     """A page token this service did not issue (or one altered on the way)."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "The request is not valid", errors={"pageToken": "The page token is not valid"}
-        )
+        super().__init__(VALIDATION_DETAIL, errors={"pageToken": "The page token is not valid"})
 
 
 @dataclass(frozen=True)
