@@ -11,12 +11,19 @@ Who commits (docs/architecture.md):
   service after the commit), which takes the :class:`Database` and says why.
 
 Routes, services and repositories never commit: they work in the session they are given.
+
+Hot reads skip the ORM: :meth:`Database.connection` lends a plain asyncpg connection
+from a second, lean pool (no pre-ping, prepared statements cached per connection), on
+which each statement commits by itself. A read that must also leave a record (the
+patients' audit entry) does both in one statement, so it is still all or nothing.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, make_url, text
 from sqlalchemy.ext.asyncio import (
@@ -58,6 +65,11 @@ class Database:
         server_settings = {"application_name": application_name}
         if statement_timeout_ms:
             server_settings["statement_timeout"] = str(statement_timeout_ms)
+        self._url = url
+        self._server_settings = server_settings
+        self._pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+        self._pool_lock = asyncio.Lock()
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
@@ -83,17 +95,52 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled asyncpg connection in autocommit: every statement is its own
+        transaction. For the hot reads only (see the module docstring)."""
+        pool = self._pool or await self._open_pool()
+        async with pool.acquire() as connection:
+            yield connection
+
+    async def _open_pool(self) -> asyncpg.Pool:
+        # Opened on first use (the app factory is synchronous); min_size=1 keeps idle
+        # services light, the pool grows with concurrent reads.
+        async with self._pool_lock:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    database_url_for(self._url, make_url(self._url).database or "", "postgresql"),
+                    min_size=1,
+                    max_size=self._pool_size,
+                    server_settings=self._server_settings,
+                    reset=_reset_if_in_transaction,
+                )
+            return self._pool
+
     async def ping(self) -> None:
         """Raise unless the database answers a trivial query (readiness check)."""
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
         await self.engine.dispose()
 
 
-def database_of(request: Request) -> Database:
-    """The service's :class:`Database`, stored on the app state by the app factory."""
+async def _reset_if_in_transaction(connection: asyncpg.Connection) -> None:
+    """What the pool does when a connection comes back. Its default (``RESET ALL``,
+    ``UNLISTEN *``...) costs a round trip per read; these connections only run
+    autocommit statements and never change session state, so only an open transaction
+    (a cancelled request's) needs undoing."""
+    if connection.is_in_transaction():
+        await connection.reset()
+
+
+async def database_of(request: Request) -> Database:
+    """The service's :class:`Database`, stored on the app state by the app factory.
+    (``async``, like every dependency: FastAPI runs a plain function in a thread.)"""
     database: Database = request.app.state.database
     return database
 
@@ -112,6 +159,18 @@ async def request_session(
 
 
 SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
+
+
+async def request_connection(
+    database: Annotated[Database, Depends(database_of)],
+) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled asyncpg connection for the request's hot read (autocommit statements),
+    given back before the response is sent."""
+    async with database.connection() as connection:
+        yield connection
+
+
+ConnectionDep = Annotated[asyncpg.Connection, Depends(request_connection, scope="function")]
 
 
 def database_url_for(server_url: str, database: str, driver: str = "postgresql+asyncpg") -> str:

@@ -1,13 +1,15 @@
 """Headers of a paged list: ``X-Total-Count`` and ``Link`` (RFC 8288: first, prev,
 next, last), the same in every service that answers pages."""
 
+from urllib.parse import parse_qsl, urlencode
+
 from starlette.datastructures import URL
 
 TOTAL_COUNT_HEADER = "X-Total-Count"
 LINK_HEADER = "Link"
 
 
-def link_header(url: URL, page: int, size: int, total: int) -> str | None:
+def link_header(url: URL, page: int, size: int, total: int) -> str:
     """Links relative to the request's own path and query, with only ``page`` changed."""
     last = max(1, -(-total // size))
     pages = {"first": 1, "last": last}
@@ -15,9 +17,16 @@ def link_header(url: URL, page: int, size: int, total: int) -> str | None:
         pages["prev"] = min(page - 1, last)
     if page < last:
         pages["next"] = page + 1
-    links = []
-    for relation, number in pages.items():
-        target = url.include_query_params(page=number, size=size)
-        relative = target.path + ("?" + target.query if target.query else "")
-        links.append(f'<{relative}>; rel="{relation}"')
-    return ", ".join(links) if links else None
+    # What ``url.include_query_params(page=..., size=...)`` gives (the other parameters
+    # in their order, then page and size), with the query parsed once instead of per link.
+    kept = [
+        (name, value)
+        for name, value in parse_qsl(url.query, keep_blank_values=True)
+        if name not in ("page", "size")
+    ]
+    links = [
+        f"<{url.path}?{urlencode([*kept, ('page', str(number)), ('size', str(size))])}>; "
+        f'rel="{relation}"'
+        for relation, number in pages.items()
+    ]
+    return ", ".join(links)

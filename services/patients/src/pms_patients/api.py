@@ -1,8 +1,9 @@
 """The patients HTTP API: thin routes that parse the request models, call the
 :class:`~pms_patients.service.PatientService` (or the registration, for a create) and
-shape the answer (ETag, Location, X-Total-Count, Link). No SQL and no commit here: the
-request's transaction is ``SessionDep``'s; a failed request is audited by
-:mod:`pms_patients.failure_audit`."""
+shape the answer (ETag, Location, X-Total-Count, Link). No SQL and no commit here: a
+change's transaction is ``SessionDep``'s; the two reads run on ``ConnectionDep`` (one
+statement each, audit entry included) and answer the JSON the service encoded; a failed
+request is audited by :mod:`pms_patients.failure_audit`."""
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -28,7 +29,7 @@ from pms_patients.service import (
     PatientService,
     StalePatientError,
 )
-from pms_platform.db import SessionDep
+from pms_platform.db import ConnectionDep, SessionDep
 from pms_platform.errors import (
     ROLE_REFUSALS,
     BadRequestError,
@@ -48,12 +49,12 @@ PatientId = Annotated[uuid.UUID, "the patient's id"]
 IfMatch = Annotated[str | None, Header(description="The ETag you read; stale -> 412")]
 
 
-def patient_service(request: Request) -> PatientService:
+async def patient_service(request: Request) -> PatientService:
     service: PatientService = request.app.state.patient_service
     return service
 
 
-def patient_registration(request: Request) -> PatientRegistration:
+async def patient_registration(request: Request) -> PatientRegistration:
     registration: PatientRegistration = request.app.state.registration
     return registration
 
@@ -90,6 +91,10 @@ def _with_etag(response: Response, patient: Patient) -> PatientOut:
     return PatientOut.model_validate(patient, from_attributes=True)
 
 
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
 def _paged(request: Request, response: Response, query: PageQuery, total: int) -> None:
     """``X-Total-Count`` and the ``Link`` header of one page of a list."""
     response.headers[TOTAL_COUNT_HEADER] = str(total)
@@ -104,38 +109,40 @@ def _audit_entries(entries: Sequence[AuditEntry]) -> list[AuditEntryOut]:
 @router.get(
     "/patients",
     summary="List patients, paged, searched and sorted",
+    response_model=list[PatientOut],
     responses=problem_responses(BadRequestError, *ROLE_REFUSALS),
 )
 async def list_patients(
     request: Request,
-    response: Response,
-    session: SessionDep,
+    connection: ConnectionDep,
     service: ServiceDep,
     actor: Reader,
     query: Annotated[PatientListQuery, Query()],
-) -> list[PatientOut]:
-    patients, total = await service.list(session, actor, query)
-    _paged(request, response, query, total)
-    return [PatientOut.model_validate(patient, from_attributes=True) for patient in patients]
+) -> Response:
+    page = await service.list(connection, actor, query)
+    response = _json(page.body)
+    _paged(request, response, query, page.total)
+    return response
 
 
 @router.get(
     "/patients/{patient_id}",
     summary="One patient",
+    response_model=PatientOut,
     responses=problem_responses(BadRequestError, *ROLE_REFUSALS, PatientNotFoundError),
 )
 async def get_patient(
-    request: Request,
-    response: Response,
     patient_id: PatientId,
-    session: SessionDep,
+    connection: ConnectionDep,
     service: ServiceDep,
     actor: Reader,
     failure: FailureAuditDep,
-) -> PatientOut:
+) -> Response:
     failure.action, failure.patient_ids = "READ", [patient_id]
-    patient = await service.get(session, actor, patient_id)
-    return _with_etag(response, patient)
+    patient = await service.get(connection, actor, patient_id)
+    response = _json(patient.body)
+    response.headers["ETag"] = f'"{patient.version}"'
+    return response
 
 
 @router.post(

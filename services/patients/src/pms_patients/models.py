@@ -7,12 +7,15 @@ from pathlib import Path
 
 from sqlalchemy import (
     BigInteger,
+    Column,
     Date,
     DateTime,
     Identity,
     Index,
     Integer,
+    SmallInteger,
     String,
+    Table,
     Text,
     Uuid,
     func,
@@ -64,6 +67,8 @@ class Patient(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("uq_patients_email_lower", func.lower(email), unique=True),
+        # The default order (name, then id) read straight off the index, at any size.
+        Index("ix_patients_name_id", name, id),
         Index(
             "ix_patients_name_trgm",
             name,
@@ -121,6 +126,15 @@ class IdempotencyKey(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
+
+# Counters that a trigger moves with every change of ``patients`` (migration 0004): the
+# sum is the revision a cached page of patients is checked against.
+patients_revision = Table(
+    "patients_revision",
+    Base.metadata,
+    Column("slot", SmallInteger, primary_key=True, autoincrement=False),
+    Column("revision", BigInteger, nullable=False, server_default="0"),
+)
 
 # Events waiting to be published to Kafka, written in the transaction of their change.
 outbox_events = outbox_table(Base.metadata)

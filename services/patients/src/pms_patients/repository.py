@@ -1,28 +1,29 @@
 """All of the patients service's SQL: patients (pages, search, changes, the billing
-state the retry worker claims), the audit log and the idempotency keys."""
+state the retry worker claims), the audit log and the idempotency keys.
+
+The two hot reads, a page of patients and one patient, are :class:`PatientReads`: plain
+SQL on an asyncpg connection, each one statement that reads and writes its audit entry
+together (the statement is its own transaction), with no ORM object per row.
+"""
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
+import asyncpg
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_patients.models import AuditEntry, BillingStatus, IdempotencyKey, Patient
+from pms_platform.request_context import current_request_id
+from pms_platform.security import Principal
 
 EMAIL_INDEX = "uq_patients_email_lower"
 T = TypeVar("T")
-
-SORTABLE_COLUMNS = {
-    "name": Patient.name,
-    "email": Patient.email,
-    "dateOfBirth": Patient.date_of_birth,
-    "registeredDate": Patient.registered_date,
-}
 
 
 class DuplicateEmailError(Exception):
@@ -43,37 +44,12 @@ class PatientQuery:
     offset: int
     limit: int
     search: str | None
-    sort: str  # a key of SORTABLE_COLUMNS, "-" in front for descending
+    sort: str  # a key of _ORDER_COLUMNS, "-" in front for descending
 
 
 class PatientRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    def _filtered(self, statement: Select[T], search: str | None) -> Select[T]:
-        if not search:
-            return statement
-        # ILIKE on the trigram-indexed columns; case-insensitive by itself.
-        pattern = _like_pattern(search)
-        return statement.where(or_(Patient.name.ilike(pattern), Patient.email.ilike(pattern)))
-
-    async def find_page(self, query: PatientQuery) -> tuple[Sequence[Patient], int]:
-        descending = query.sort.startswith("-")
-        column = SORTABLE_COLUMNS[query.sort.lstrip("-")]
-        ordering: list[ColumnElement[Any]] = [
-            column.desc() if descending else column.asc(),
-            Patient.id.asc(),  # a stable order across pages when values tie
-        ]
-        page = (
-            self._filtered(select(Patient), query.search)
-            .order_by(*ordering)
-            .offset(query.offset)
-            .limit(query.limit)
-        )
-        rows = (await self.session.scalars(page)).all()
-        count_query = self._filtered(select(func.count()).select_from(Patient), query.search)
-        total = (await self.session.execute(count_query)).scalar_one()
-        return rows, int(total)
 
     async def count(self) -> int:
         total = await self.session.execute(select(func.count()).select_from(Patient))
@@ -227,3 +203,147 @@ class IdempotencyRepository:
         return await self.session.get(
             IdempotencyKey, (record.user_id, record.key), populate_existing=True
         )
+
+
+# The columns of a patient as clients see them, in the order of ``PatientOut``'s fields
+# (``schemas.patients_json`` pairs them by position); the id as text, ready for JSON.
+PATIENT_COLUMNS = (
+    "id::text AS id, name, email, address, date_of_birth, registered_date, created_at,"
+    " updated_at, billing_account_id, billing_status"
+)
+_ORDER_COLUMNS = {
+    "name": "name",
+    "email": "email",
+    "dateOfBirth": "date_of_birth",
+    "registeredDate": "registered_date",
+}
+_AUDIT_COLUMNS = "user_id, user_email, user_role, action, patient_ids, query, outcome, request_id"
+_SEARCH = " WHERE name ILIKE $9 OR email ILIKE $9"
+# The sum of the counters that the trigger of migration 0004 moves with every change.
+_REVISION = "(SELECT sum(revision)::bigint FROM patients_revision)"
+
+
+def _page_statement(sort: str, searched: bool) -> str:
+    """One page, its total, the table's revision and the LIST audit entry, in one
+    statement (one snapshot): $1 limit, $2 offset, $3-$8 the audit stamp, $9 the pattern.
+    The outer join keeps one row (with the total) when the page is empty."""
+    column = _ORDER_COLUMNS[sort.lstrip("-")]
+    order = f"{column} {'DESC' if sort.startswith('-') else 'ASC'}, id ASC"
+    where = _SEARCH if searched else ""
+    # Assembled from this module's constants only, never from input (hence the noqa).
+    return f"""
+        WITH page AS MATERIALIZED (
+            SELECT {PATIENT_COLUMNS}, id AS uid, row_number() OVER (ORDER BY {order}) AS position
+              FROM patients{where} ORDER BY {order} LIMIT $1 OFFSET $2
+        ), audit AS (
+            INSERT INTO audit_log ({_AUDIT_COLUMNS})
+            SELECT $3, $4, $5, $6, coalesce(array_agg(uid ORDER BY position), '{{}}'), $7,
+                   'SUCCESS', $8
+              FROM page
+        )
+        SELECT page.id, page.name, page.email, page.address, page.date_of_birth,
+               page.registered_date, page.created_at, page.updated_at,
+               page.billing_account_id, page.billing_status,
+               (SELECT count(*) FROM patients{where}) AS total, {_REVISION} AS revision
+          FROM (VALUES (1)) AS one LEFT JOIN page ON true
+         ORDER BY page.position
+    """  # noqa: S608
+
+
+_PAGE_STATEMENTS = {
+    (f"{direction}{key}", searched): _page_statement(f"{direction}{key}", searched)
+    for key in _ORDER_COLUMNS
+    for direction in ("", "-")
+    for searched in (False, True)
+}
+_AUDIT_IF_UNCHANGED = f"""
+    INSERT INTO audit_log ({_AUDIT_COLUMNS})
+    SELECT $2, $3, $4, $5, $1::uuid[], $6, 'SUCCESS', $7
+     WHERE {_REVISION} = $8::bigint
+    RETURNING id
+"""
+_ONE_PATIENT = f"""
+    WITH found AS (SELECT {PATIENT_COLUMNS}, version, id AS uid FROM patients WHERE id = $1),
+    audit AS (
+        INSERT INTO audit_log ({_AUDIT_COLUMNS})
+        SELECT $2, $3, $4, $5, ARRAY[uid], $6, 'SUCCESS', $7 FROM found
+    )
+    SELECT id, name, email, address, date_of_birth, registered_date, created_at, updated_at,
+           billing_account_id, billing_status, version
+      FROM found
+"""  # noqa: S608
+
+
+@dataclass(frozen=True)
+class AuditStamp:
+    """Who reads, and why, as the audit entry of a read records it."""
+
+    user_id: str
+    user_email: str
+    user_role: str
+    action: str
+    query: str | None
+    request_id: str | None
+
+    @classmethod
+    def of(cls, actor: Principal, action: str, query: str | None = None) -> "AuditStamp":
+        return cls(
+            actor.user_id, actor.email, actor.role.value, action, query, current_request_id()
+        )
+
+    def values(self) -> list[str | None]:
+        return [
+            self.user_id,
+            self.user_email,
+            self.user_role,
+            self.action,
+            self.query,
+            self.request_id,
+        ]
+
+
+@dataclass(frozen=True)
+class PageRows:
+    patients: list[asyncpg.Record]
+    """In ``PATIENT_COLUMNS`` order, then the total and the revision."""
+    total: int
+    revision: int | None
+    """The table's revision the page was read at; ``None`` when it is unknown."""
+
+    @property
+    def patient_ids(self) -> list[str]:
+        return [row[0] for row in self.patients]
+
+
+class PatientReads:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def page(self, query: PatientQuery, stamp: AuditStamp) -> PageRows:
+        """One page with its total and revision; its LIST entry is written with it."""
+        statement = _PAGE_STATEMENTS[(query.sort, bool(query.search))]
+        arguments = [query.limit, query.offset, *stamp.values()]
+        if query.search:
+            arguments.append(_like_pattern(query.search))
+        rows = await self.connection.fetch(statement, *arguments)
+        first = rows[0]
+        patients = rows if first[0] is not None else []
+        return PageRows(patients, int(first["total"]), first["revision"])
+
+    async def audit_if_unchanged(
+        self, revision: int, patient_ids: list[str], stamp: AuditStamp
+    ) -> bool:
+        """Write the entry of a page served from memory, only if no patient changed
+        since it was read at ``revision``; ``False`` (nothing written) otherwise."""
+        written = await self.connection.fetchval(
+            _AUDIT_IF_UNCHANGED, patient_ids, *stamp.values(), revision
+        )
+        return written is not None
+
+    async def get(self, patient_id: uuid.UUID, stamp: AuditStamp) -> asyncpg.Record | None:
+        """One patient (``PATIENT_COLUMNS``, then its version), its READ entry written
+        with it; ``None``, and nothing written, when there is no such patient."""
+        row: asyncpg.Record | None = await self.connection.fetchrow(
+            _ONE_PATIENT, patient_id, *stamp.values()
+        )
+        return row

@@ -2,8 +2,14 @@
 patient records and reads the audit log; its domain errors carry their own status.
 
 Every change writes, in the caller's one transaction, the record, its event (to the
-outbox) and an audit entry: either all of them are stored or none. Reads are audited
-too. No method commits: the transport (or :mod:`pms_patients.registration`) does.
+outbox) and an audit entry: either all of them are stored or none. No method commits:
+the transport (or :mod:`pms_patients.registration`) does.
+
+Reads are audited too, and are the hot path: :meth:`PatientService.list` and
+:meth:`PatientService.get` take a plain connection (no ORM session) and answer the JSON
+itself, each read one statement with its audit entry (autocommit); a page already sent
+is sent again from :class:`~pms_patients.page_cache.PageCache` when the database
+confirms, in the statement that writes the audit entry, that no patient changed since.
 """
 
 import hashlib
@@ -13,17 +19,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_contracts.vocabulary import PatientEventType
 from pms_patients.events import OutboxPatientEvents
 from pms_patients.models import AuditEntry, BillingStatus, IdempotencyKey, Patient
+from pms_patients.page_cache import CachedPage, PageCache
 from pms_patients.repository import (
     AuditQuery,
     AuditRepository,
+    AuditStamp,
     DuplicateEmailError,
     IdempotencyRepository,
     PatientQuery,
+    PatientReads,
     PatientRepository,
 )
 from pms_patients.schemas import (
@@ -32,6 +42,8 @@ from pms_patients.schemas import (
     PatientCreate,
     PatientListQuery,
     PatientUpdate,
+    patient_json,
+    patients_json,
 )
 from pms_platform.errors import (
     BadRequestError,
@@ -79,6 +91,22 @@ class IdempotentRequest:
         return cls(key, hashlib.sha256(canonical).hexdigest())
 
 
+@dataclass(frozen=True)
+class PatientPage:
+    """One page of patients as its JSON array, and how many patients match in all."""
+
+    body: bytes
+    total: int
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """One patient as its JSON object, and its version (the ETag)."""
+
+    body: bytes
+    version: int
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -87,31 +115,46 @@ class PatientService:
     """Patient operations on behalf of ``actor``, inside the caller's transaction
     (``session``); built once, in :mod:`pms_patients.app`."""
 
-    def __init__(self, events: OutboxPatientEvents, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        events: OutboxPatientEvents,
+        clock: Clock = utc_now,
+        pages: PageCache | None = None,
+    ) -> None:
         self._events = events
         self._clock = clock
+        self._pages = PageCache() if pages is None else pages
 
     async def list(
-        self, session: AsyncSession, actor: Principal, query: PatientListQuery
-    ) -> tuple[Sequence[Patient], int]:
+        self, connection: asyncpg.Connection, actor: Principal, query: PatientListQuery
+    ) -> PatientPage:
         """One page of patients and the total that match; audited with the query."""
         page = PatientQuery(
             offset=query.offset, limit=query.size, search=query.search or None, sort=query.sort
         )
-        rows, total = await PatientRepository(session).find_page(page)
         description = json.dumps(
             {"search": page.search, "sort": page.sort, "offset": page.offset, "limit": page.limit}
         )
-        ids = [patient.id for patient in rows]
-        await _audit(session, actor, "LIST", ids, query=description)
-        return rows, total
+        stamp = AuditStamp.of(actor, "LIST", description)
+        reads = PatientReads(connection)
+        cached = self._pages.get(page)
+        if cached is not None and await reads.audit_if_unchanged(
+            cached.revision, cached.patient_ids, stamp
+        ):
+            return PatientPage(cached.body, cached.total)
+        rows = await reads.page(page, stamp)
+        body = patients_json(rows.patients)
+        if rows.revision is not None:
+            self._pages.put(page, CachedPage(rows.revision, rows.total, body, rows.patient_ids))
+        return PatientPage(body, rows.total)
 
-    async def get(self, session: AsyncSession, actor: Principal, patient_id: uuid.UUID) -> Patient:
-        patient = await PatientRepository(session).get(patient_id)
-        if patient is None:
+    async def get(
+        self, connection: asyncpg.Connection, actor: Principal, patient_id: uuid.UUID
+    ) -> PatientRecord:
+        row = await PatientReads(connection).get(patient_id, AuditStamp.of(actor, "READ"))
+        if row is None:
             raise PatientNotFoundError
-        await _audit(session, actor, "READ", [patient.id])
-        return patient
+        return PatientRecord(patient_json(row), int(row["version"]))
 
     async def create(
         self,
