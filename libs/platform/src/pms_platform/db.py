@@ -161,16 +161,8 @@ async def request_session(
 SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
 
 
-async def request_connection(
-    database: Annotated[Database, Depends(database_of)],
-) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled asyncpg connection for the request's hot read (autocommit statements),
-    given back before the response is sent."""
-    async with database.connection() as connection:
-        yield connection
-
-
-ConnectionDep = Annotated[asyncpg.Connection, Depends(request_connection, scope="function")]
+DatabaseDep = Annotated[Database, Depends(database_of)]
+"""The service's database, for a route that borrows a connection itself (a hot read)."""
 
 
 def database_url_for(server_url: str, database: str, driver: str = "postgresql+asyncpg") -> str:
