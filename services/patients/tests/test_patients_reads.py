@@ -133,3 +133,33 @@ async def test_a_removed_patient_leaves_the_page_read_next(
     after = await client.get("/patients", headers=as_role[Role.ADMIN])
     assert [row["id"] for row in after.json()] == [kept["id"]]
     assert after.headers["x-total-count"] == "1"
+
+
+async def test_the_kept_count_is_the_count_after_bulk_inserts_deletes_and_a_truncate(
+    client: httpx.AsyncClient, as_role: Headers, patients_settings: PatientsSettings
+) -> None:
+    await register(client, as_role, "Ida")
+    database = make_url(patients_settings.database_url).database or ""
+    connection = await asyncpg.connect(
+        database_url_for(patients_settings.database_url, database, "postgresql")
+    )
+
+    async def total() -> str:
+        response = await client.get("/patients", headers=as_role[Role.ADMIN])
+        assert response.status_code == 200
+        return response.headers["x-total-count"]
+
+    try:
+        await connection.execute(
+            "INSERT INTO patients (id, name, email, address, date_of_birth, registered_date)"
+            " SELECT gen_random_uuid(), 'Bulk ' || n, 'bulk' || n || '@example.com', 'Row',"
+            " date '1990-01-01', date '2020-01-01' FROM generate_series(1, 40) AS n"
+        )
+        assert await total() == "41"
+        await connection.execute("DELETE FROM patients WHERE name LIKE 'Bulk 1%'")
+        expected = await connection.fetchval("SELECT count(*) FROM patients")
+        assert await total() == str(expected) == "30"
+        await connection.execute("TRUNCATE patients")
+        assert await total() == "0"
+    finally:
+        await connection.close()

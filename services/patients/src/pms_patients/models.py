@@ -67,8 +67,11 @@ class Patient(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("uq_patients_email_lower", func.lower(email), unique=True),
-        # The default order (name, then id) read straight off the index, at any size.
+        # Each sort order of the list (then the id) read straight off an index.
         Index("ix_patients_name_id", name, id),
+        Index("ix_patients_email_id", email, id),
+        Index("ix_patients_date_of_birth_id", date_of_birth, id),
+        Index("ix_patients_registered_date_id", registered_date, id),
         Index(
             "ix_patients_name_trgm",
             name,
@@ -128,12 +131,14 @@ class IdempotencyKey(Base):
 
 
 # Counters that a trigger moves with every change of ``patients`` (migration 0004): the
-# sum is the revision a cached page of patients is checked against.
+# sum of ``revision`` is what a cached page of patients is checked against, the sum of
+# ``patients`` is their exact count.
 patients_revision = Table(
     "patients_revision",
     Base.metadata,
     Column("slot", SmallInteger, primary_key=True, autoincrement=False),
     Column("revision", BigInteger, nullable=False, server_default="0"),
+    Column("patients", BigInteger, nullable=False, server_default="0"),
 )
 
 # Events waiting to be published to Kafka, written in the transaction of their change.

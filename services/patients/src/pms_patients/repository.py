@@ -219,34 +219,40 @@ _ORDER_COLUMNS = {
 }
 _AUDIT_COLUMNS = "user_id, user_email, user_role, action, patient_ids, query, outcome, request_id"
 _SEARCH = " WHERE name ILIKE $9 OR email ILIKE $9"
-# The sum of the counters that the trigger of migration 0004 moves with every change.
+# The sums of the counters that the triggers of migration 0004 move with every change.
 _REVISION = "(SELECT sum(revision)::bigint FROM patients_revision)"
+_COUNT = "(SELECT sum(patients)::bigint FROM patients_revision)"
 
 
 def _page_statement(sort: str, searched: bool) -> str:
     """One page, its total, the table's revision and the LIST audit entry, in one
     statement (one snapshot): $1 limit, $2 offset, $3-$8 the audit stamp, $9 the pattern.
-    The outer join keeps one row (with the total) when the page is empty."""
+    The outer join keeps one row (with the total) when the page is empty. Without a
+    search the total is the trigger-kept count (no scan of the table)."""
     column = _ORDER_COLUMNS[sort.lstrip("-")]
-    order = f"{column} {'DESC' if sort.startswith('-') else 'ASC'}, id ASC"
+    direction = "DESC" if sort.startswith("-") else "ASC"
     where = _SEARCH if searched else ""
-    # Assembled from this module's constants only, never from input (hence the noqa).
+    total = f"(SELECT count(*) FROM patients{where})" if searched else _COUNT  # noqa: S608
+    # Qualified: a bare ``id`` in ORDER BY would be the text column of the output.
     return f"""
         WITH page AS MATERIALIZED (
-            SELECT {PATIENT_COLUMNS}, id AS uid, row_number() OVER (ORDER BY {order}) AS position
-              FROM patients{where} ORDER BY {order} LIMIT $1 OFFSET $2
+            SELECT {PATIENT_COLUMNS}, patients.id AS uid
+              FROM patients{where}
+             ORDER BY patients.{column} {direction}, patients.id ASC
+             LIMIT $1 OFFSET $2
         ), audit AS (
             INSERT INTO audit_log ({_AUDIT_COLUMNS})
-            SELECT $3, $4, $5, $6, coalesce(array_agg(uid ORDER BY position), '{{}}'), $7,
+            SELECT $3, $4, $5, $6,
+                   coalesce(array_agg(uid ORDER BY {column} {direction}, uid), '{{}}'), $7,
                    'SUCCESS', $8
               FROM page
         )
         SELECT page.id, page.name, page.email, page.address, page.date_of_birth,
                page.registered_date, page.created_at, page.updated_at,
                page.billing_account_id, page.billing_status,
-               (SELECT count(*) FROM patients{where}) AS total, {_REVISION} AS revision
+               {total} AS total, {_REVISION} AS revision
           FROM (VALUES (1)) AS one LEFT JOIN page ON true
-         ORDER BY page.position
+         ORDER BY page.{column} {direction}, page.uid
     """  # noqa: S608
 
 
