@@ -137,6 +137,20 @@ def test_load_result_json_rounds_and_keeps_the_notes() -> None:
     assert data["notes"] == ["x"]
 
 
+def test_load_result_json_has_its_share_of_the_peak_and_cpu_per_request() -> None:
+    plain = LoadResult("wrk", 16, 1.0, 2000, {"200": 2000}, 0, {}).to_json()
+    assert "peak_fraction" not in plain
+    assert "cpu_seconds" not in plain
+    result = LoadResult(
+        "oha", 64, 1.0, 2000, {"200": 2000}, 0, {}, target_rate=150.0, peak_fraction=0.5
+    )
+    result.cpu_seconds = {"patients": 3.0, "postgres": 1.00004}
+    data = result.to_json()
+    assert data["peak_fraction"] == 0.5
+    assert data["cpu_seconds"] == {"patients": 3.0, "postgres": 1.0}
+    assert data["cpu_seconds_per_1000_requests"] == {"patients": 1.5, "postgres": 0.5}
+
+
 def test_no_time_means_no_rate() -> None:
     empty = LoadResult("wrk", 1, 0.0, 0, {}, 0, {})
     assert (empty.rate, empty.ok_rate, empty.ok_fraction) == (0.0, 0.0, 0.0)

@@ -33,3 +33,12 @@ def test_direct_urls_default_to_ours_only_for_the_local_gateway() -> None:
     assert given.direct_patients_url == "http://127.0.0.1:9000"
     assert given.target_is_local
     assert not given.target_is_default_gateway
+
+
+def test_the_scale_scenario_is_in_the_default_set_after_the_other_reads() -> None:
+    assert "read-100k" in parse_scenarios("all")
+    assert parse_scenarios("create,read-100k,read") == ("read", "read-100k", "create")
+    for plan in (QUICK, FULL):
+        assert plan.scale_connections == (16,)
+        assert plan.search_connections == 1
+        assert 0.5 in plan.rate_fractions

@@ -1,13 +1,13 @@
-"""Targets, key ratios and the Markdown page, from a JSON-shaped result."""
+"""Key ratios and the Markdown page, from a JSON-shaped result."""
 
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pms_cli.bench.figures import key_ratios
 from pms_cli.bench.report import (
-    check_targets,
-    key_ratios,
+    key_figure_rows,
     load_rows,
     markdown_table,
     render_markdown,
@@ -29,6 +29,7 @@ def _run(ok_rate: float, connections: int = 16, **extra: Any) -> dict[str, Any]:
 
 
 def sample() -> dict[str, Any]:
+    database = {"name": "pms_patients_bench_100k", "patients": 100000, "seeded_now": False}
     return {
         "meta": {
             "started_at": "2026-01-01T00:00:00+00:00",
@@ -38,24 +39,41 @@ def sample() -> dict[str, Any]:
             "load_average_before": [1.0, 1.0, 1.0],
             "load_average_after": [2.0, 1.5, 1.0],
             "tools": {"wrk": "wrk 4.1.0", "oha": "oha 1.16.0"},
+            "patients_in_table": 1000,
         },
         "scenarios": {
             "read": {
                 "status": "measured",
+                "patients_in_table": 1000,
                 "peak_ok_rate": 300.0,
                 "runs": [_run(300.0)],
-                "fixed_rate_runs": {"gateway": [_run(150.0, 64, target_rate=150.0)]},
+                "fixed_rate_runs": {
+                    "gateway": [_run(150.0, 64, target_rate=150.0, peak_fraction=0.5)]
+                },
                 "cpu_seconds_per_1000_requests": {"gateway": 0.29, "patients": 3.0},
             },
-            "read-direct": {"status": "measured", "peak_ok_rate": 400.0, "runs": [_run(400.0)]},
-            "ceiling": {"status": "measured", "rate": 4000.0, "rate_with_audit": 2500.0},
-            "create": {"status": "skipped: no reason", "runs": []},
-            "events": {
+            "read-direct": {
                 "status": "measured",
-                "achieved_rate": 199.0,
-                "lag_ms": {"p50": 50.0, "p90": 90.0, "p99": 150.0, "max": 170.0},
-                "never_counted": 0,
+                "patients_in_table": 1000,
+                "peak_ok_rate": 400.0,
+                "runs": [_run(400.0, cpu_seconds_per_1000_requests={"patients": 2.0})],
             },
+            "ceiling": {"status": "measured", "rate": 4000.0, "rate_with_audit": 2500.0},
+            "read-100k": {
+                "status": "measured",
+                "patients_in_table": 100000,
+                "database": database,
+                "peak_ok_rate": 250.0,
+                "runs": [_run(250.0, cpu_seconds_per_1000_requests={"patients": 3.0})],
+                "cpu_seconds_per_1000_requests": {"patients": 3.0, "postgres": 1.5},
+                "search": {
+                    "term": "Okonkwo",
+                    "matches": 2000,
+                    "runs": [_run(120.0, 1)],
+                    "cpu_seconds_per_1000_requests": {"patients": 4.0, "postgres": 2.5},
+                },
+            },
+            "create": {"status": "skipped: no reason", "runs": []},
             "resources": {
                 "status": "measured",
                 "rss_mb_idle": {"gateway": 70.0, "patients": 120.0},
@@ -75,59 +93,62 @@ def test_key_ratios() -> None:
     ratios = key_ratios(sample())
     assert ratios["gateway_over_direct"] == pytest.approx(0.75)
     assert ratios["direct_over_ceiling"] == pytest.approx(0.10)
+    assert ratios["direct_over_ceiling_with_audit"] == pytest.approx(0.16)
     assert ratios["gateway_over_ceiling"] == pytest.approx(0.075)
-
-
-def test_targets_met_missed_and_not_measured() -> None:
-    verdicts = {check.name: check.met for check in check_targets(sample())}
-    assert verdicts == {
-        "read through the gateway vs read-direct": True,
-        "read-direct vs database ceiling": False,
-        "events lag p99 (201 -> counted by analytics)": True,
-        "idle RSS per service": False,
-        "cold start (launch -> all /health/ready 200)": True,
-    }
-    results = sample()
-    results["scenarios"]["read-direct"] = {"status": "skipped: no --patients-url"}
-    results["scenarios"]["events"] = {"status": "skipped: analytics not available"}
-    checks = {check.name: check for check in check_targets(results)}
-    assert checks["read through the gateway vs read-direct"].met is None
-    events = checks["events lag p99 (201 -> counted by analytics)"]
-    assert (events.met, events.figure) == (None, "skipped: analytics not available")
-
-
-def test_events_lag_with_patients_never_counted_misses_the_target() -> None:
-    results = sample()
-    results["scenarios"]["events"]["never_counted"] = 3
-    checks = {check.name: check.met for check in check_targets(results)}
-    assert checks["events lag p99 (201 -> counted by analytics)"] is False
 
 
 def test_markdown_table_escapes_pipes() -> None:
     assert markdown_table(["a", "b"], [["x|y", "1"]]) == "| a | b |\n|---|---|\n| x\\|y | 1 |"
 
 
-def test_rows_show_closed_loop_fixed_rate_and_skipped_scenarios() -> None:
+def test_rows_show_closed_loop_fixed_rate_scale_search_and_skipped_scenarios() -> None:
     rows = load_rows(sample())
-    labels = [(row[0], row[1]) for row in rows]
-    assert ("read", "16 conn") in labels
-    assert ("read (gateway, CO-corrected)", "150 req/s fixed") in labels
+    labels = {(row[0], row[1], row[2]) for row in rows}
+    assert ("read", "16 conn", "1,000") in labels
+    assert ("read (gateway, CO-corrected)", "150 req/s fixed", "1,000") in labels
+    assert ("read-100k", "16 conn", "100,000") in labels
+    assert ("read-100k search", "1 conn", "100,000") in labels
     skipped = next(row for row in rows if row[0] == "create")
-    assert skipped[-1] == "skipped: no reason"
+    assert (skipped[2], skipped[-1]) == ("-", "skipped: no reason")
+    assert all(len(row) == 10 for row in rows)
 
 
-def test_resource_rows_have_rss_and_cpu_per_scenario() -> None:
+def test_key_figures_show_half_peak_latency_and_the_table_at_scale() -> None:
+    rows = {row[0]: row[1] for row in key_figure_rows(sample())}
+    half = rows["gateway read at 50 % of its peak, 150/s (CO-corrected p50 / p99)"]
+    assert half == "5.0 / 20.0 ms"
+    page = next(v for k, v in rows.items() if k.startswith("default page at 100,000"))
+    assert page == "250.0/s; 3.00 ms (vs 2.00 ms: 1.50x)"
+    search = next(v for k, v in rows.items() if k.startswith("search `Okonkwo` at 100,000"))
+    assert search.startswith("5.00 / 20.00 ms; 2,000 match; 120.0/s; patients CPU 4.00 ms")
+
+
+def test_resource_rows_have_rss_and_cpu_per_scenario_with_the_search_apart() -> None:
     header, rows = resource_rows(sample())
-    assert header == ["process", "RSS idle MB", "RSS after load MB", "CPU s/1k req: read"]
-    assert ["gateway", "70.0", "75.0", "0.290"] in rows
-    assert ["patients", "120.0", "130.0", "3.000"] in rows
+    assert header == [
+        "process",
+        "RSS idle MB",
+        "RSS after load MB",
+        "CPU s/1k req: read",
+        "CPU s/1k req: read-100k",
+        "CPU s/1k req: read-100k search",
+    ]
+    assert ["gateway", "70.0", "75.0", "0.290", "-", "-"] in rows
+    assert ["patients", "120.0", "130.0", "3.000", "3.000", "4.000"] in rows
+    assert ["postgres", "-", "-", "-", "1.500", "2.500"] in rows
 
 
-def test_the_page_names_the_machine_load_and_verdicts() -> None:
+def test_the_page_names_the_machine_load_table_sizes_and_verdicts() -> None:
     page = render_markdown(sample())
     assert page.startswith("# pms bench: 2026-01-01T00:00:00+00:00 (quick run")
     assert "load average (1/5/15 min) before 1.00/1.00/1.00, after 2.00/1.50/1.00" in page
-    assert "| read-direct vs database ceiling | 10 % | >= 25% | **missed** |" in page
+    assert (
+        "1,000 for read, read-direct and ceiling; 100,000 for read-100k, in its own "
+        "database `pms_patients_bench_100k` (reused, through SQL)"
+    ) in page
+    assert (
+        "| read through the gateway vs read-direct | 75 % (300 vs 400/s) | >= 85% | **missed** |"
+    ) in page
     assert "all ready after **4.5 s**" in page
 
 

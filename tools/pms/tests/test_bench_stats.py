@@ -4,7 +4,13 @@ import math
 
 import pytest
 
-from pms_cli.bench.stats import fixed_rates, per_thousand, percentile, ratio
+from pms_cli.bench.stats import (
+    fixed_rates,
+    fixed_rates_with_fractions,
+    per_thousand,
+    percentile,
+    ratio,
+)
 
 
 def test_percentile_interpolates_between_ranks_like_numpy() -> None:
@@ -42,3 +48,9 @@ def test_cpu_seconds_per_thousand_requests() -> None:
 def test_fixed_rates_are_fractions_of_the_peak_rounded_sorted_and_distinct() -> None:
     assert fixed_rates(400.0, (0.9, 0.25, 0.5)) == [100.0, 200.0, 360.0]
     assert fixed_rates(2.0, (0.1, 0.2)) == [1.0]
+
+
+def test_fixed_rates_with_fractions_keep_the_targets_fraction_when_rates_coincide() -> None:
+    assert fixed_rates_with_fractions(400.0, (0.9, 0.5)) == [(200.0, 0.5), (360.0, 0.9)]
+    assert fixed_rates_with_fractions(2.0, (0.1, 0.5, 0.2), keep=0.5) == [(1.0, 0.5)]
+    assert fixed_rates_with_fractions(2.0, (0.1, 0.5, 0.2)) == [(1.0, 0.1)]

@@ -8,8 +8,9 @@ import typer
 from rich.console import Console
 
 from pms_cli.bench.plan import DEFAULT_TARGET, SCENARIOS, BenchOptions, parse_scenarios
-from pms_cli.bench.report import check_targets, render_markdown, write_results
+from pms_cli.bench.report import render_markdown, write_results
 from pms_cli.bench.runner import BenchRun
+from pms_cli.bench.targets import check_targets
 from pms_cli.infra.paths import find_repo_root
 
 bench_app = typer.Typer(

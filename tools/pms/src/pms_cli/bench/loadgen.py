@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pms_cli.bench.lua import RESULT_MARKER
+from pms_cli.bench.stats import per_thousand
 
 WRK_TIMEOUT = "10s"
 PERCENTILES = ("p50", "p90", "p99", "p99.9")
@@ -38,7 +39,9 @@ class LoadResult:
     errors: int
     latency_ms: dict[str, float]
     target_rate: float | None = None
+    peak_fraction: float | None = None  # a fixed-rate run: its rate as a share of the peak
     generator_cpu_seconds: float = 0.0
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # each watched process's
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -60,7 +63,7 @@ class LoadResult:
         return self.ok / self.requests if self.requests else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "tool": self.tool,
             "connections": self.connections,
             "target_rate": self.target_rate,
@@ -75,6 +78,15 @@ class LoadResult:
             "generator_cpu_seconds": round(self.generator_cpu_seconds, 3),
             "notes": self.notes,
         }
+        if self.peak_fraction is not None:
+            data["peak_fraction"] = self.peak_fraction
+        if self.cpu_seconds:
+            data["cpu_seconds"] = {k: round(v, 3) for k, v in self.cpu_seconds.items()}
+            per_request = {k: per_thousand(v, self.requests) for k, v in self.cpu_seconds.items()}
+            data["cpu_seconds_per_1000_requests"] = {
+                k: None if v is None else round(v, 4) for k, v in per_request.items()
+            }
+        return data
 
 
 def parse_wrk_output(stdout: str, connections: int) -> LoadResult:

@@ -6,7 +6,17 @@ from pathlib import Path
 
 from httpx import URL
 
-SCENARIOS = ("read", "read-direct", "create", "mixed", "login", "events", "resources", "ceiling")
+SCENARIOS = (
+    "read",
+    "read-direct",
+    "ceiling",
+    "read-100k",
+    "create",
+    "mixed",
+    "login",
+    "events",
+    "resources",
+)
 DEFAULT_TARGET = "http://127.0.0.1:4004"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 LOCAL_PATIENTS_URL = "http://127.0.0.1:4000"
@@ -23,6 +33,8 @@ class Plan:
     login_connections: tuple[int, ...]
     rate_fractions: tuple[float, ...]  # fixed rates, as fractions of the closed-loop peak
     rate_connections: int
+    scale_connections: tuple[int, ...]  # read-100k: the default page, closed loop
+    search_connections: int  # read-100k: the search, closed loop at low concurrency
     events_seconds: float
     events_extra_rates: tuple[float, ...]  # besides --events-rate: a rate it can sustain
     ceiling_clients: tuple[int, ...]
@@ -38,6 +50,8 @@ QUICK = Plan(
     login_connections=(16,),
     rate_fractions=(0.5, 0.9),
     rate_connections=64,
+    scale_connections=(16,),
+    search_connections=1,
     events_seconds=5,
     events_extra_rates=(50.0,),
     ceiling_clients=(16,),
@@ -53,6 +67,8 @@ FULL = Plan(
     login_connections=(1, 16),
     rate_fractions=(0.25, 0.5, 0.75, 0.9),
     rate_connections=64,
+    scale_connections=(16,),
+    search_connections=1,
     events_seconds=20,
     events_extra_rates=(50.0,),
     ceiling_clients=(1, 16),

@@ -7,147 +7,29 @@ rendered again (``pms bench --render FILE``) and the functions are tested withou
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pms_cli.bench.stats import ratio
+from pms_cli.bench.figures import (
+    SCALE_SCENARIO,
+    ceiling_rate,
+    half_peak_run,
+    key_ratios,
+    patients_in_table,
+    peak,
+    scale_cpu,
+    search_at_scale,
+)
+from pms_cli.bench.figures import measured as _measured
+from pms_cli.bench.figures import scenario as _scenario
+from pms_cli.bench.targets import check_targets
 
-RSS_TARGET_MB = 80.0
-COLD_START_TARGET_SECONDS = 5.0
-GATEWAY_SHARE_TARGET = 0.60
-DIRECT_SHARE_OF_CEILING_TARGET = 0.25
-EVENTS_P99_TARGET_MS = 200.0
-SERVICES_ORDER = ("gateway", "auth", "patients", "billing", "analytics")
 CPU_COLUMNS = ("gateway", "auth", "patients", "billing", "analytics", "postgres", "kafka")
-
-
-@dataclass(frozen=True)
-class TargetCheck:
-    name: str
-    figure: str
-    threshold: str
-    met: bool | None  # None: could not be measured
-
-    @property
-    def verdict(self) -> str:
-        return {True: "met", False: "**missed**", None: "not measured"}[self.met]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "figure": self.figure,
-            "threshold": self.threshold,
-            "met": self.met,
-        }
-
-
-def _scenario(results: dict[str, Any], name: str) -> dict[str, Any]:
-    found = results.get("scenarios", {}).get(name)
-    return found if isinstance(found, dict) else {}
-
-
-def _measured(scenario: dict[str, Any]) -> bool:
-    return scenario.get("status") == "measured"
-
-
-def peak(results: dict[str, Any], name: str) -> float | None:
-    scenario = _scenario(results, name)
-    if not _measured(scenario):
-        return None
-    value = scenario.get("peak_ok_rate")
-    return float(value) if isinstance(value, int | float) else None
-
-
-def ceiling_rate(results: dict[str, Any]) -> float | None:
-    scenario = _scenario(results, "ceiling")
-    value = scenario.get("rate") if _measured(scenario) else None
-    return float(value) if isinstance(value, int | float) else None
+CPU_SCENARIOS = ("read", "read-direct", SCALE_SCENARIO, "create", "mixed", "login", "events")
 
 
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.0f} %"
-
-
-def key_ratios(results: dict[str, Any]) -> dict[str, float | None]:
-    read, direct, db = peak(results, "read"), peak(results, "read-direct"), ceiling_rate(results)
-    return {
-        "gateway_over_direct": ratio(read, direct),
-        "direct_over_ceiling": ratio(direct, db),
-        "gateway_over_ceiling": ratio(read, db),
-    }
-
-
-def check_targets(results: dict[str, Any]) -> list[TargetCheck]:
-    ratios = key_ratios(results)
-    checks = [
-        TargetCheck(
-            "read through the gateway vs read-direct",
-            _percent(ratios["gateway_over_direct"]),
-            f">= {GATEWAY_SHARE_TARGET:.0%}",
-            None
-            if ratios["gateway_over_direct"] is None
-            else ratios["gateway_over_direct"] >= GATEWAY_SHARE_TARGET,
-        ),
-        TargetCheck(
-            "read-direct vs database ceiling",
-            _percent(ratios["direct_over_ceiling"]),
-            f">= {DIRECT_SHARE_OF_CEILING_TARGET:.0%}",
-            None
-            if ratios["direct_over_ceiling"] is None
-            else ratios["direct_over_ceiling"] >= DIRECT_SHARE_OF_CEILING_TARGET,
-        ),
-    ]
-    events = _scenario(results, "events")
-    p99 = events.get("lag_ms", {}).get("p99") if _measured(events) else None
-    if isinstance(p99, int | float) and not math.isnan(p99):
-        figure = f"{p99:.0f} ms at {events.get('achieved_rate')} creates/s"
-        met: bool | None = p99 < EVENTS_P99_TARGET_MS and not events.get("never_counted")
-    else:
-        figure, met = events.get("status", "not run"), None
-    checks.append(
-        TargetCheck(
-            "events lag p99 (201 -> counted by analytics)",
-            figure,
-            f"< {EVENTS_P99_TARGET_MS:.0f} ms at 200/s",
-            met,
-        )
-    )
-    resources = _scenario(results, "resources")
-    idle = resources.get("rss_mb_idle", {}) if _measured(resources) else {}
-    if idle:
-        worst = max(idle, key=lambda name: idle[name])
-        checks.append(
-            TargetCheck(
-                "idle RSS per service",
-                f"max {idle[worst]:.0f} MB ({worst})",
-                f"< {RSS_TARGET_MB:.0f} MB",
-                all(value < RSS_TARGET_MB for value in idle.values()),
-            )
-        )
-    else:
-        checks.append(TargetCheck("idle RSS per service", "not measured", "< 80 MB", None))
-    cold = resources.get("cold_start", {}) if _measured(resources) else {}
-    all_ready = cold.get("all_ready_seconds")
-    if isinstance(all_ready, int | float):
-        checks.append(
-            TargetCheck(
-                "cold start (launch -> all /health/ready 200)",
-                f"{all_ready:.1f} s",
-                f"< {COLD_START_TARGET_SECONDS:.0f} s",
-                all_ready < COLD_START_TARGET_SECONDS,
-            )
-        )
-    else:
-        checks.append(
-            TargetCheck(
-                "cold start (launch -> all /health/ready 200)",
-                str(cold.get("status", "not measured")),
-                "< 5 s",
-                None,
-            )
-        )
-    return checks
 
 
 def _number(value: Any, digits: int = 1) -> str:
@@ -168,7 +50,7 @@ def markdown_table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     return "\n".join(lines)
 
 
-def _run_row(label: str, run: dict[str, Any]) -> list[str]:
+def _run_row(label: str, run: dict[str, Any], patients: int | None = None) -> list[str]:
     if run.get("target_rate") is not None:
         load = f"{run['target_rate']:g} req/s fixed"
     else:
@@ -178,6 +60,7 @@ def _run_row(label: str, run: dict[str, Any]) -> list[str]:
     return [
         label,
         load,
+        "-" if patients is None else f"{patients:,}",
         _number(run.get("ok_rate")),
         f"{run.get('ok_fraction', 0) * 100:.1f} %",
         _number(latency.get("p50"), 2),
@@ -188,19 +71,38 @@ def _run_row(label: str, run: dict[str, Any]) -> list[str]:
     ]
 
 
+LOAD_HEADER = (
+    "scenario",
+    "load",
+    "patients",
+    "2xx/s",
+    "2xx",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "max ms",
+    "notes",
+)
+READS = ("read", "read-direct", SCALE_SCENARIO)
+
+
 def load_rows(results: dict[str, Any]) -> list[list[str]]:
+    """One row per load run; the read runs name the table size they read."""
     rows: list[list[str]] = []
-    for name in ("read", "read-direct", "create", "mixed", "login"):
+    for name in ("read", "read-direct", SCALE_SCENARIO, "create", "mixed", "login"):
         scenario = _scenario(results, name)
         if not scenario:
             continue
         if not _measured(scenario):
-            rows.append([name, "-", "-", "-", "-", "-", "-", "-", scenario.get("status", "")])
+            rows.append([name] + ["-"] * (len(LOAD_HEADER) - 2) + [scenario.get("status", "")])
             continue
         label = name if name != "login" else f"login via {scenario.get('via', '?')}"
-        rows.extend(_run_row(label, run) for run in scenario.get("runs", []))
+        patients = patients_in_table(results, name) if name in READS else None
+        rows.extend(_run_row(label, run, patients) for run in scenario.get("runs", []))
         for where, runs in scenario.get("fixed_rate_runs", {}).items():
-            rows.extend(_run_row(f"{name} ({where}, CO-corrected)", run) for run in runs)
+            rows.extend(_run_row(f"{name} ({where}, CO-corrected)", run, patients) for run in runs)
+        for run in scenario.get("search", {}).get("runs", []):
+            rows.append(_run_row(f"{name} search", run, patients))
     return rows
 
 
@@ -225,11 +127,17 @@ def key_figure_rows(results: dict[str, Any]) -> list[list[str]]:
         ["database ceiling: page + count (pgbench tps)", _number(ceiling_rate(results))],
         [
             "database ceiling with the audit insert (tps)",
-            _number(_scenario(results, "ceiling").get("rate_with_audit")),
+            _number(ceiling_rate(results, "rate_with_audit")),
         ],
         ["gateway / direct", _percent(ratios["gateway_over_direct"])],
         ["direct / ceiling", _percent(ratios["direct_over_ceiling"])],
+        [
+            "direct / ceiling with the audit insert",
+            _percent(ratios["direct_over_ceiling_with_audit"]),
+        ],
         ["gateway / ceiling", _percent(ratios["gateway_over_ceiling"])],
+        _half_peak_row(results),
+        *_scale_rows(results),
         ["create peak (2xx/s)", _number(peak(results, "create"))],
         ["mixed peak (2xx/s)", _number(peak(results, "mixed"))],
         ["logins per second", _number(peak(results, "login"))],
@@ -241,6 +149,58 @@ def key_figure_rows(results: dict[str, Any]) -> list[list[str]]:
     else:
         rows.append(["events lag", str(events.get("status", "not run"))])
     return rows
+
+
+def _half_peak_row(results: dict[str, Any]) -> list[str]:
+    run = half_peak_run(results)
+    if run is None:
+        return ["gateway read at 50 % of its peak (CO-corrected p50 / p99)", "-"]
+    latency = run.get("latency_ms", {})
+    return [
+        f"gateway read at 50 % of its peak, {run.get('target_rate', 0):g}/s "
+        "(CO-corrected p50 / p99)",
+        f"{_number(latency.get('p50'), 1)} / {_number(latency.get('p99'), 1)} ms",
+    ]
+
+
+def _scale_rows(results: dict[str, Any]) -> list[list[str]]:
+    scale = _scenario(results, SCALE_SCENARIO)
+    if not scale:
+        return []
+    size = patients_in_table(results, SCALE_SCENARIO)
+    if not _measured(scale):
+        return [[f"default page and search at scale ({SCALE_SCENARIO})", str(scale.get("status"))]]
+    cpu = scale_cpu(results)
+    normal = patients_in_table(results, "read-direct")
+    ratio = cpu["ratio"]
+    rows = [
+        [
+            f"default page at {_count(size)} patients: peak 2xx/s; patients CPU per request "
+            f"(vs read-direct at {_count(normal)})",
+            f"{_number(peak(results, SCALE_SCENARIO))}/s; {_number(cpu['at_scale'], 2)} ms "
+            f"(vs {_number(cpu['normal'], 2)} ms: "
+            + ("-" if ratio is None else f"{ratio:.2f}x")
+            + ")",
+        ]
+    ]
+    search = search_at_scale(results)
+    if search is not None:
+        latency = search.get("latency_ms", {})
+        cpu_search = search.get("cpu_seconds_per_1000_requests", {}).get("patients")
+        rows.append(
+            [
+                f"search `{search.get('term')}` at {_count(size)} patients, "
+                f"{search.get('connections')} connection (p50 / p99)",
+                f"{_number(latency.get('p50'), 2)} / {_number(latency.get('p99'), 2)} ms; "
+                f"{_count(search.get('matches'))} match; {_number(search.get('ok_rate'))}/s; "
+                f"patients CPU {_number(cpu_search, 2)} ms per search",
+            ]
+        )
+    return rows
+
+
+def _count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else "?"
 
 
 def _events_row(run: dict[str, Any]) -> list[str]:
@@ -266,24 +226,31 @@ def _events_row(run: dict[str, Any]) -> list[str]:
     ]
 
 
+def _cpu_columns(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Each scenario's CPU seconds per 1,000 requests by process (the search at scale
+    apart from its default page: a different request)."""
+    columns = []
+    for name in CPU_SCENARIOS:
+        data = _scenario(results, name)
+        if data.get("cpu_seconds_per_1000_requests"):
+            columns.append((name, data["cpu_seconds_per_1000_requests"]))
+        search = data.get("search", {}).get("cpu_seconds_per_1000_requests")
+        if search:
+            columns.append((f"{name} search", search))
+    return columns
+
+
 def resource_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     resources = _scenario(results, "resources")
     idle = resources.get("rss_mb_idle", {})
     after = resources.get("rss_mb_after_load", {})
-    scenario_names = [
-        name
-        for name in ("read", "read-direct", "create", "mixed", "login", "events")
-        if _scenario(results, name).get("cpu_seconds_per_1000_requests")
-    ]
+    columns = _cpu_columns(results)
     header = ["process", "RSS idle MB", "RSS after load MB"] + [
-        f"CPU s/1k req: {name}" for name in scenario_names
+        f"CPU s/1k req: {label}" for label, _ in columns
     ]
     rows = []
     for process in CPU_COLUMNS:
-        cpu = [
-            _scenario(results, name).get("cpu_seconds_per_1000_requests", {}).get(process)
-            for name in scenario_names
-        ]
+        cpu = [values.get(process) for _, values in columns]
         if process not in idle and all(value is None for value in cpu):
             continue
         rows.append(
@@ -305,6 +272,20 @@ def cold_start_text(results: dict[str, Any]) -> str:
     )
 
 
+def _table_sizes(results: dict[str, Any]) -> str:
+    text = f"{_count(results.get('meta', {}).get('patients_in_table'))} for read, read-direct"
+    text += " and ceiling"
+    scale = _scenario(results, SCALE_SCENARIO)
+    database = scale.get("database")
+    if isinstance(database, dict):
+        how = "seeded by this run" if database.get("seeded_now") else "reused"
+        text += (
+            f"; {_count(database.get('patients'))} for {SCALE_SCENARIO}, in its own database "
+            f"`{database.get('name')}` ({how}, through SQL)"
+        )
+    return text
+
+
 def render_markdown(results: dict[str, Any]) -> str:
     meta = results.get("meta", {})
     tools = meta.get("tools", {})
@@ -317,8 +298,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"- Generators: wrk `{tools.get('wrk')}` (closed loop), oha `{tools.get('oha')}` "
         "(fixed rate, latency measured from the scheduled send time: corrected for "
         "coordinated omission).",
-        f"- Patients in the table: {meta.get('patients_in_table')} (a read is the default "
-        "page: 50 by name, plus the total count).",
+        "- Patients in the table (a read is the default page: 50 by name, plus the total "
+        f"count): {_table_sizes(results)}.",
         "",
         "## Targets",
         "",
@@ -333,10 +314,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         "## Every run",
         "",
-        markdown_table(
-            ["scenario", "load", "2xx/s", "2xx", "p50 ms", "p90 ms", "p99 ms", "max ms", "notes"],
-            load_rows(results),
-        ),
+        markdown_table(LOAD_HEADER, load_rows(results)),
         "",
         "## Resources",
         "",

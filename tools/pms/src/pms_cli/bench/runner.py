@@ -19,7 +19,7 @@ from pms_cli.bench.cleanup import delete_bench_patients
 from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH, Target
 from pms_cli.bench.loadgen import LoadResult, run_wrk
 from pms_cli.bench.machine import describe_machine, tool_version
-from pms_cli.bench.plan import BenchOptions
+from pms_cli.bench.plan import LOCAL_HOSTS, BenchOptions
 from pms_cli.bench.platform_control import BenchPlatform, ColdStart, gateway_ready
 from pms_cli.bench.scenario_results import ScenarioResult
 from pms_cli.bench.scenarios import SCENARIOS
@@ -68,16 +68,22 @@ class BenchRun:
             )
 
     async def measured(
-        self, scenario: ScenarioResult, run: Callable[[], Awaitable[LoadResult]]
+        self,
+        scenario: ScenarioResult,
+        run: Callable[[], Awaitable[LoadResult]],
+        watched: list[procs.Watched] | None = None,
     ) -> LoadResult:
-        """Run one load, with the CPU each watched process spent meanwhile. A pause
-        first, so that the work queued by the previous run is finished (the server goes
-        on with the requests in flight when a generator stops)."""
+        """Run one load, with the CPU each watched process (``watched``, by default the
+        platform's) spent meanwhile. A pause first, so that the work queued by the
+        previous run is finished (the server goes on with the requests in flight when a
+        generator stops)."""
+        processes = self.watched if watched is None else watched
         await asyncio.sleep(SETTLE_SECONDS)
-        before = procs.cpu_snapshot(self.watched)
+        before = procs.cpu_snapshot(processes)
         result = await run()
-        after = procs.cpu_snapshot(self.watched)
+        after = procs.cpu_snapshot(processes)
         cpu = {name: after[name] - before.get(name, 0.0) for name in after}
+        result.cpu_seconds = cpu
         scenario.add_cpu(cpu, result.requests)
         result.notes.extend(_status_notes(result))
         return result
@@ -96,10 +102,16 @@ class BenchRun:
         )
 
     async def wrk(
-        self, scenario: ScenarioResult, url: str, script: Path, connections: int, seconds: float
+        self,
+        scenario: ScenarioResult,
+        url: str,
+        script: Path,
+        connections: int,
+        seconds: float,
+        watched: list[procs.Watched] | None = None,
     ) -> LoadResult:
         result = await self.measured(
-            scenario, lambda: run_wrk(self.tools.wrk, url, script, connections, seconds)
+            scenario, lambda: run_wrk(self.tools.wrk, url, script, connections, seconds), watched
         )
         self.print_run(scenario.name, result)
         return result
@@ -199,6 +211,16 @@ class BenchRun:
     def _watched_ports(self) -> dict[str, int]:
         settings = load_settings()
         ports = {spec.name: spec.http_port for spec in SERVICES}
+        # A local platform on other ports: the URLs given say where its services listen.
+        given = {
+            "gateway": self.options.target,
+            "patients": self.options.direct_patients_url,
+            "auth": self.options.direct_auth_url,
+        }
+        for name, url in given.items():
+            parsed = httpx.URL(url) if url else None
+            if parsed is not None and parsed.host in LOCAL_HOSTS and parsed.port:
+                ports[name] = parsed.port
         ports["postgres"] = settings.postgres_port
         ports["kafka"] = settings.kafka_port
         return ports
@@ -259,8 +281,10 @@ class BenchRun:
             if not self.options.wants(name):
                 continue
             self.say(f"[bold]scenario {name}[/bold]")
+            load = [round(value, 2) for value in procs.load_average()]
             try:
                 self.scenarios[name] = await step(self)
+                self.scenarios[name].extra.setdefault("load_average_at_start", load)
             except Exception as error:  # one broken scenario must not lose the others
                 self.console.print(f"[red]scenario {name} failed: {error}[/red]")
                 self.scenarios[name] = ScenarioResult(name, status=f"failed: {error}")

@@ -2,7 +2,9 @@
 tools, target and measuring helpers) and returns its ``ScenarioResult``.
 
 The read scenarios and the database ceiling run first, on the same table, so that
-creates of this run do not change what they read; the writes follow.
+creates of this run do not change what they read; then the default page and a search at
+100,000 patients (``read-100k``, its own database: :mod:`pms_cli.bench.scale`); the writes
+follow.
 """
 
 import functools
@@ -14,13 +16,14 @@ import httpx
 from pms_cli.bench import ceiling, client, lua, procs
 from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH
 from pms_cli.bench.events import run_events
+from pms_cli.bench.figures import HALF_PEAK
 from pms_cli.bench.loadgen import LoadResult, run_oha
-from pms_cli.bench.run_context import BenchContext
+from pms_cli.bench.run_context import BenchContext, kafka_bootstrap_servers, postgres_admin_url
+from pms_cli.bench.scale import read_at_scale
 from pms_cli.bench.scenario_results import ScenarioResult
-from pms_cli.bench.stats import fixed_rates
+from pms_cli.bench.stats import fixed_rates_with_fractions
 from pms_cli.bench.tools import find_pgbench
 from pms_cli.infra.settings import load_settings
-from pms_cli.infra.urls import local_postgres_url
 
 UPDATE_TARGETS = 20
 
@@ -30,6 +33,7 @@ Scenario = Callable[[BenchContext], Awaitable[ScenarioResult]]
 async def _read_scenario(run: BenchContext, name: str, base_url: str, path: str) -> ScenarioResult:
     result = ScenarioResult(name)
     token = await run.token()
+    result.extra["patients_in_table"] = await _patients_in_table(run, token)
     script = run.write_script(name, lua.get_script(path, token))
     for connections in run.plan.read_connections:
         result.runs.append(
@@ -45,13 +49,21 @@ async def _read_scenario(run: BenchContext, name: str, base_url: str, path: str)
     return result
 
 
+async def _patients_in_table(run: BenchContext, token: str) -> int | None:
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        return await client.patients_total(http, run.target, token)
+
+
 async def _fixed_rates(
     run: BenchContext, result: ScenarioResult, url: str, token: str, peak: float
 ) -> list[LoadResult]:
+    """oha at fractions of the closed-loop peak; always one at half of it, whose p99 the
+    latency target reads, whatever the plan's other fractions."""
     runs = []
     assert run.tools.oha is not None
     oha = run.tools.oha
-    for rate in fixed_rates(peak, run.plan.rate_fractions):
+    fractions = {*run.plan.rate_fractions, HALF_PEAK}
+    for rate, fraction in fixed_rates_with_fractions(peak, sorted(fractions), keep=HALF_PEAK):
         load = await run.measured(
             result,
             functools.partial(
@@ -64,6 +76,7 @@ async def _fixed_rates(
                 {"Authorization": f"Bearer {token}"},
             ),
         )
+        load.peak_fraction = fraction
         run.print_run(result.name, load)
         runs.append(load)
     return runs
@@ -85,7 +98,7 @@ async def read_direct(run: BenchContext) -> ScenarioResult:
 
 async def database_ceiling(run: BenchContext) -> ScenarioResult:
     result = ScenarioResult("ceiling")
-    postgres_url = _postgres_url(run)
+    postgres_url = postgres_admin_url(run)
     pgbench = find_pgbench(load_settings().postgres_bin_dir)
     if postgres_url is None:
         result.status = "skipped: no PostgreSQL URL for a remote target (--postgres-url)"
@@ -107,28 +120,8 @@ async def database_ceiling(run: BenchContext) -> ScenarioResult:
     result.extra["rate"] = max(entry["tps"] for entry in runs["read"])
     result.extra["rate_with_audit"] = max(entry["tps"] for entry in runs["read_with_audit"])
     result.extra["queries"] = ceiling.READ_SCRIPT
+    result.extra["patients_in_table"] = await _patients_in_table(run, await run.token())
     return result
-
-
-def _kafka(run: BenchContext) -> str | None:
-    """The platform's broker, to see when events reach it (local targets only)."""
-    if not run.options.target_is_local:
-        return None
-    if run.platform is not None and run.platform.endpoints is not None:
-        return run.platform.endpoints.kafka_bootstrap_servers
-    settings = load_settings()
-    return settings.external_kafka_bootstrap_servers or f"127.0.0.1:{settings.kafka_port}"
-
-
-def _postgres_url(run: BenchContext) -> str | None:
-    if run.options.postgres_url:
-        return run.options.postgres_url
-    if not run.options.target_is_local:
-        return None
-    if run.platform is not None and run.platform.endpoints is not None:
-        return run.platform.endpoints.postgres_url
-    external = load_settings().external_postgres_url
-    return external or local_postgres_url(load_settings().postgres_port)
 
 
 async def create(run: BenchContext) -> ScenarioResult:
@@ -213,7 +206,7 @@ async def events(run: BenchContext) -> ScenarioResult:
             token,
             rate,
             run.plan.events_seconds,
-            _kafka(run),
+            kafka_bootstrap_servers(run),
             tag=f"{run.run_id}e{rate:g}",
         )
         after = procs.cpu_snapshot(run.watched)
@@ -240,6 +233,7 @@ SCENARIOS: tuple[tuple[str, Scenario], ...] = (
     ("read", read),
     ("read-direct", read_direct),
     ("ceiling", database_ceiling),
+    ("read-100k", read_at_scale),
     ("create", create),
     ("mixed", mixed),
     ("login", login),

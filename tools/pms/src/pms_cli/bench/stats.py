@@ -41,5 +41,18 @@ def per_thousand(cpu_seconds: float, requests: int) -> float | None:
 def fixed_rates(peak: float, fractions: Sequence[float], minimum: float = 1.0) -> list[float]:
     """Request rates at ``fractions`` of a measured closed-loop ``peak``, rounded to whole
     requests per second, at least ``minimum``, without duplicates, ascending."""
-    rates = {max(minimum, float(round(peak * fraction))) for fraction in fractions}
-    return sorted(rates)
+    return [rate for rate, _ in fixed_rates_with_fractions(peak, fractions, minimum=minimum)]
+
+
+def fixed_rates_with_fractions(
+    peak: float, fractions: Sequence[float], *, keep: float | None = None, minimum: float = 1.0
+) -> list[tuple[float, float]]:
+    """``(rate, fraction)`` for each distinct rate of :func:`fixed_rates`, ascending. When
+    several fractions round to one rate, the run stands for ``keep`` if it is one of them
+    (the target's fraction must not be lost to a neighbour), else for the smallest."""
+    by_rate: dict[float, float] = {}
+    for fraction in sorted(fractions):
+        rate = max(minimum, float(round(peak * fraction)))
+        if rate not in by_rate or fraction == keep:
+            by_rate[rate] = fraction
+    return sorted(by_rate.items())
