@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Protocol, Self, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
@@ -208,6 +207,10 @@ class EventConsumer:
         return lags
 
 
+# The offset tools below (``pms analytics rebuild``, tests) use aiokafka's admin client,
+# which no serving process needs: it is imported by each of them, not at start-up.
+
+
 class GroupActiveError(Exception):
     """The consumer group has live members, so its offsets cannot be set from outside."""
 
@@ -223,6 +226,8 @@ class TopicOffsets:
 async def topic_offsets(bootstrap_servers: str, topics: Sequence[str]) -> TopicOffsets:
     """The beginning and end (high-water) offsets of every partition of ``topics``;
     ``LookupError`` names a topic that does not exist."""
+    from aiokafka.admin import AIOKafkaAdminClient  # only for these tools: see above
+
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
@@ -249,6 +254,8 @@ async def topic_offsets(bootstrap_servers: str, topics: Sequence[str]) -> TopicO
 
 async def group_offsets(bootstrap_servers: str, group_id: str) -> dict[PartitionKey, int]:
     """The offsets ``group_id`` has committed (partitions without one are left out)."""
+    from aiokafka.admin import AIOKafkaAdminClient  # only for these tools: see above
+
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:

@@ -3,9 +3,18 @@ replaced by argon2id at the next successful login.
 
 Hashing is deliberately slow and CPU-bound, so every call runs in a worker thread: the
 event loop keeps serving other requests while a password is checked.
+
+Each argon2id hash allocates its memory cost (19 MiB) in one block. glibc serves the first
+such block with ``mmap``, but freeing it raises glibc's mmap threshold to the block's
+size, so every later one comes from the heap of the thread that hashes and stays resident
+afterwards: about 19 MiB more per worker thread that ever hashed (measured: a first start
+that seeds the users idles at 112 MiB instead of 93, and 36 logins, 6 at a time, leave
+215 MiB instead of 95). The hasher pins the threshold at glibc's default, so each block is
+mapped and unmapped with its hash (a few page faults).
 """
 
 import asyncio
+import ctypes
 import secrets
 from dataclasses import dataclass
 
@@ -18,6 +27,17 @@ from pms_auth.settings import AuthSettings
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
+_M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+_GLIBC_DEFAULT_MMAP_THRESHOLD = 128 * 1024
+
+
+def _keep_large_blocks_mapped() -> None:
+    """Pin glibc's mmap threshold (see the module's docstring); elsewhere, nothing."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl, macOS): no dynamic threshold
+        return
+    mallopt(_M_MMAP_THRESHOLD, _GLIBC_DEFAULT_MMAP_THRESHOLD)
 
 
 @dataclass(frozen=True)
@@ -29,6 +49,7 @@ class Verification:
 
 class PasswordHasher:
     def __init__(self, *, memory_cost_kib: int, time_cost: int, parallelism: int) -> None:
+        _keep_large_blocks_mapped()
         argon2 = Argon2Hasher(
             memory_cost=memory_cost_kib, time_cost=time_cost, parallelism=parallelism
         )

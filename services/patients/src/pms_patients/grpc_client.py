@@ -1,16 +1,21 @@
-"""The billing service's gRPC contract as the patients service calls it."""
+"""The billing service's gRPC contract as the patients service calls it.
+
+grpcio is imported by the first call, with the channel, not at start-up: it is the
+biggest library of the service (~13 MB resident; a few tens of ms of CPU) and only a
+registration (or the retry of one) calls billing, so a service that has not registered
+anyone yet, as after a restart, needs none of it.
+"""
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import grpc
-
 from pms_contracts.billing_service_pb2 import BillingRequest
-from pms_contracts.billing_service_pb2_grpc import BillingServiceStub
 from pms_platform.logging import get_logger
 from pms_platform.request_context import REQUEST_ID_METADATA, current_request_id
 
 if TYPE_CHECKING:  # the generated stubs name the asyncio stub's type only for checkers
+    import grpc
+
     from pms_contracts.billing_service_pb2_grpc import BillingServiceAsyncStub
 
 _log = get_logger("pms.patients.billing")
@@ -41,6 +46,10 @@ class BillingClient:
 
     def _opened(self) -> "BillingServiceAsyncStub":
         if self._stub is None:
+            import grpc  # the first call: see the module's docstring
+
+            from pms_contracts.billing_service_pb2_grpc import BillingServiceStub
+
             self._channel = grpc.aio.insecure_channel(self._target)
             self._stub = BillingServiceStub(self._channel)
         return self._stub
@@ -48,8 +57,11 @@ class BillingClient:
     async def create_account(self, patient_id: str, name: str, email: str) -> BillingAccount:
         request = BillingRequest(patientId=patient_id, name=name, email=email)
         metadata = ((REQUEST_ID_METADATA, current_request_id() or ""),)
+        stub = self._opened()
+        import grpc  # loaded by _opened: a look-up in sys.modules
+
         try:
-            response = await self._opened().CreateBillingAccount(
+            response = await stub.CreateBillingAccount(
                 request, timeout=self._deadline, metadata=metadata
             )
         except grpc.aio.AioRpcError as error:
