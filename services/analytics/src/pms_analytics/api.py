@@ -32,7 +32,7 @@ router = APIRouter(
 )
 
 
-def analytics_service(request: Request) -> AnalyticsService:
+async def analytics_service(request: Request) -> AnalyticsService:
     service: AnalyticsService = request.app.state.analytics_service
     return service
 

@@ -44,17 +44,17 @@ from pms_platform.security import (
 )
 
 
-def _authentication(request: Request) -> Authentication:
+async def _authentication(request: Request) -> Authentication:
     authentication: Authentication = request.app.state.authentication
     return authentication
 
 
-def _user_service(request: Request) -> UserService:
+async def _user_service(request: Request) -> UserService:
     service: UserService = request.app.state.user_service
     return service
 
 
-def _client_address(request: Request) -> str:
+async def _client_address(request: Request) -> str:
     settings: AuthSettings = request.app.state.settings
     return client_address_of(request.scope, settings.trusted_proxies)
 

@@ -39,7 +39,7 @@ router = APIRouter(
 )
 
 
-def billing_service(request: Request) -> BillingService:
+async def billing_service(request: Request) -> BillingService:
     service: BillingService = request.app.state.billing_service
     return service
 
