@@ -3,15 +3,16 @@
 The request id is taken from ``X-Request-ID`` when the client sent a sane one, made
 otherwise. It is bound to the logging context for the whole request, echoed in the
 response, and read by outgoing calls (HTTP, gRPC metadata, Kafka headers) through
-:func:`current_request_id`.
+:func:`current_request_id`. The one access-log line per request carries what the app
+added with :func:`add_access_log_fields` (the gateway's route, upstream and user).
 
 The client's address (:func:`client_address_of`) is the TCP peer of the ASGI scope, or,
 behind a trusted proxy, the nearest address in ``X-Forwarded-For`` that is not a proxy.
 """
 
+import os
 import re
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,6 +33,9 @@ _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _traceparent: ContextVar[str | None] = ContextVar("traceparent", default=None)
 _log = get_logger("pms.access")
+_ACCESS_LOG_FIELDS = "pms.access_log_fields"
+"""The ASGI scope's key for the fields the app adds to this request's access-log line."""
+_UNLOGGED_PATHS = ("/health/", "/metrics")
 IpNetwork = IPv4Network | IPv6Network
 UNKNOWN_CLIENT = "unknown"
 
@@ -49,7 +53,28 @@ def sanitize_request_id(candidate: str | None) -> str:
     """Keep a client's id when it is short and printable; otherwise make a new one."""
     if candidate and _SANE_REQUEST_ID.fullmatch(candidate):
         return candidate
-    return uuid.uuid4().hex
+    return _new_request_id()
+
+
+def _new_request_id() -> str:
+    """A random (version 4) UUID in hex, as ``uuid.uuid4().hex`` is, at a third of its
+    cost: no UUID object is built on every request."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    return raw.hex()
+
+
+def add_access_log_fields(scope: Scope, **fields: str) -> None:
+    """Add ``fields`` to the access-log line of the request of ``scope`` (names other
+    than the line's own ``method``, ``path``, ``status`` and ``duration_ms``). Cheaper
+    than binding them to the logging context, and nothing to unbind: they describe the
+    request, not each line logged while serving it."""
+    added: dict[str, str] | None = scope.get(_ACCESS_LOG_FIELDS)
+    if added is None:
+        scope[_ACCESS_LOG_FIELDS] = fields
+    else:
+        added.update(fields)
 
 
 class RequestContextMiddleware:
@@ -64,36 +89,43 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        sent = headers.get(_REQUEST_ID_NAME)
+        sent: bytes | None = None
+        trace = b""
+        for name, value in scope["headers"]:
+            if name == _REQUEST_ID_NAME:
+                sent = value
+            elif name == _TRACEPARENT_NAME:
+                trace = value
         request_id = sanitize_request_id(sent.decode("latin-1") if sent else None)
         token = _request_id.set(request_id)
-        trace = headers.get(_TRACEPARENT_NAME, b"").decode("latin-1")
-        trace_token = _traceparent.set(trace if is_version_00_traceparent(trace) else None)
+        traceparent = trace.decode("latin-1")
+        trace_token = _traceparent.set(
+            traceparent if traceparent and is_version_00_traceparent(traceparent) else None
+        )
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
+        request_id_header = (_REQUEST_ID_NAME, request_id.encode())
 
         async def send_with_request_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((_REQUEST_ID_NAME, request_id.encode()))
-                message = {**message, "headers": headers}
+                message = {**message, "headers": [*message.get("headers", ()), request_id_header]}
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_request_id)
         finally:
             path = scope.get("path", "")
-            if not path.startswith(("/health/", "/metrics")):
+            if not path.startswith(_UNLOGGED_PATHS):
                 _log.info(
                     "request",
                     method=scope.get("method"),
                     path=path,
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    **scope.get(_ACCESS_LOG_FIELDS, {}),
                 )
             structlog.contextvars.unbind_contextvars("request_id")
             _request_id.reset(token)

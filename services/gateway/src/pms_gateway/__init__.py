@@ -2,6 +2,7 @@
 
 ``app`` builds it; ``settings``; ``routes`` (the route table); ``access`` (the token and
 role check); ``proxy``, ``exchange``, ``body`` and ``headers`` (the streaming proxy);
-``upstreams`` and ``circuit_breaker``; ``rate_limit``; ``docs`` (``/docs`` and
-``/api-docs``); ``api`` (readiness); ``access_log`` and ``metrics``.
+``upstreams``, ``connection_pool`` and ``http_connection`` (the upstreams and the HTTP
+client that reaches them) and ``circuit_breaker``; ``rate_limit``; ``docs`` (``/docs``
+and ``/api-docs``); ``api`` (readiness); ``metrics``.
 """

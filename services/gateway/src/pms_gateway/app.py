@@ -13,7 +13,6 @@ from prometheus_client import CollectorRegistry
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from pms_gateway.access_log import AccessLogFieldsMiddleware
 from pms_gateway.api import readiness_report
 from pms_gateway.docs import docs_router
 from pms_gateway.metrics import GatewayMetrics
@@ -78,9 +77,6 @@ def create_app(settings: GatewaySettings, token_verifier: TokenVerifier | None =
         metrics_registry=registry,
     )
     app.state.upstreams = upstreams
-    # Outside the platform's middlewares: it clears the proxy's log fields after the
-    # platform's access-log line.
-    app.add_middleware(AccessLogFieldsMiddleware)
     return app
 
 

@@ -9,10 +9,10 @@ Swagger UI calls through the gateway.
 import json
 from typing import Any
 
-import aiohttp
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from pms_gateway.http_connection import UpstreamError
 from pms_gateway.routes import ROUTES
 from pms_gateway.settings import GatewaySettings
 from pms_gateway.upstreams import UpstreamPool, classify_failure
@@ -87,7 +87,7 @@ def docs_router(upstreams: UpstreamPool, settings: GatewaySettings) -> APIRouter
             document: Any = await upstream.get_json(
                 "/openapi.json", settings.upstream_response_timeout_seconds
             )
-        except (TimeoutError, aiohttp.ClientError, ValueError) as error:
+        except (TimeoutError, UpstreamError, ValueError) as error:
             failure = classify_failure(service, error)
             return problem_response(failure.status, failure.detail, slug=failure.slug)
         if isinstance(document, dict) and service in bases:

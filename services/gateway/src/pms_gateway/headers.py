@@ -53,26 +53,24 @@ _REPLACED_ON_REQUEST = frozenset(
 )
 # uvicorn adds its own Date and Server; the platform middleware adds X-Request-ID.
 _REPLACED_ON_RESPONSE = frozenset({b"date", b"server", _REQUEST_ID_NAME})
+_NOT_RELAYED = HOP_BY_HOP | _REPLACED_ON_RESPONSE
 
 USER_ID_HEADER = "X-User-Id"
 USER_ROLE_HEADER = "X-User-Role"
+_USER_ID_NAME = USER_ID_HEADER.lower().encode()
+_USER_ROLE_NAME = USER_ROLE_HEADER.lower().encode()
+# One set look-up per client header decides whether it is forwarded...
+_NOT_FORWARDED = HOP_BY_HOP | _REPLACED_ON_REQUEST | _IDENTITY_NAMES
+_NOT_FORWARDED_PREFIXES = (b"proxy-", *_IDENTITY_PREFIXES)
+# ... and another whether the gateway reads it.
+_READ_ON_REQUEST = frozenset(
+    {b"host", _TRACEPARENT_NAME, _TRACESTATE_NAME, b"connection", b"content-length"}
+)
 
 
-def connection_named(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[bytes]:
+def _named_in(connection: bytes) -> set[bytes]:
     """Header names listed in ``Connection``: hop-by-hop too, by the sender's word."""
-    names: set[bytes] = set()
-    for name, value in headers:
-        if name.lower() == b"connection":
-            names.update(part.strip().lower() for part in value.split(b","))
-    return frozenset(names)
-
-
-def _is_identity(name: bytes) -> bool:
-    return name in _IDENTITY_NAMES or name.startswith(_IDENTITY_PREFIXES)
-
-
-def is_hop_by_hop(name: bytes) -> bool:
-    return name in HOP_BY_HOP or name.startswith(b"proxy-")
+    return {part.strip().lower() for part in connection.split(b",")}
 
 
 def request_headers_for_upstream(
@@ -82,55 +80,67 @@ def request_headers_for_upstream(
     scheme: str,
     request_id: str,
     principal: Principal | None,
-) -> list[tuple[str, str]]:
-    """The client's headers as the upstream should see them, plus the gateway's own.
+) -> tuple[bytes, bool]:
+    """The client's headers as the upstream should see them, plus the gateway's own, as
+    header lines ready for the request head (``b"name: value\\r\\n"`` each), and whether
+    the client's ``Content-Length`` is among them. ``Host`` is the client's to set.
 
     ``Authorization`` passes unchanged: each service verifies the token again.
     """
-    headers = list(headers)
-    dropped = connection_named(headers)
-    host = ""
+    host = b""
     traceparent: str | None = None
-    tracestate: str | None = None
-    forwarded: list[tuple[str, str]] = []
+    tracestate: bytes | None = None
+    connection: bytes | None = None
+    has_length = False
+    kept: RawHeaders = []
     for raw_name, raw_value in headers:
         name = raw_name.lower()
-        if name == b"host":
-            host = raw_value.decode("latin-1")
-        elif name == _TRACEPARENT_NAME:
-            traceparent = raw_value.decode("latin-1")
-        elif name == _TRACESTATE_NAME:
-            tracestate = raw_value.decode("latin-1")
-        if (
-            is_hop_by_hop(name)
-            or name in dropped
-            or name in _REPLACED_ON_REQUEST
-            or _is_identity(name)
-        ):
+        if name in _READ_ON_REQUEST:
+            if name == b"host":
+                host = raw_value
+            elif name == _TRACEPARENT_NAME:
+                traceparent = raw_value.decode("latin-1")
+            elif name == _TRACESTATE_NAME:
+                tracestate = raw_value
+            elif name == b"connection":
+                connection = raw_value if connection is None else connection + b"," + raw_value
+            elif name == b"content-length":
+                has_length = True
+        if name in _NOT_FORWARDED or name.startswith(_NOT_FORWARDED_PREFIXES):
             continue
-        forwarded.append((name.decode("latin-1"), raw_value.decode("latin-1")))
-    forwarded.append(("X-Forwarded-For", client_host))
-    forwarded.append(("X-Forwarded-Proto", scheme))
+        kept.append((name, raw_value))
+    if connection is not None:
+        named = _named_in(connection)
+        kept = [(name, value) for name, value in kept if name not in named]
+        has_length = has_length and b"content-length" not in named
+    lines = [b"%b: %b\r\n" % pair for pair in kept]
+    lines.append(b"x-forwarded-for: %b\r\n" % client_host.encode("latin-1"))
+    lines.append(b"x-forwarded-proto: %b\r\n" % scheme.encode("latin-1"))
     if host:
-        forwarded.append(("X-Forwarded-Host", host))
-    forwarded.append((REQUEST_ID_HEADER, request_id))
+        lines.append(b"x-forwarded-host: %b\r\n" % host)
+    lines.append(b"%b: %b\r\n" % (_REQUEST_ID_NAME, request_id.encode("latin-1")))
     new_traceparent, continued = next_traceparent(traceparent)
-    forwarded.append((TRACEPARENT_HEADER, new_traceparent))
+    lines.append(b"%b: %b\r\n" % (_TRACEPARENT_NAME, new_traceparent.encode()))
     if continued and tracestate:
-        forwarded.append((TRACESTATE_HEADER, tracestate))
+        lines.append(b"%b: %b\r\n" % (_TRACESTATE_NAME, tracestate))
     if principal is not None:
-        forwarded.append((USER_ID_HEADER, principal.user_id))
-        forwarded.append((USER_ROLE_HEADER, principal.role.value))
-    return forwarded
+        lines.append(b"%b: %b\r\n" % (_USER_ID_NAME, principal.user_id.encode("latin-1")))
+        lines.append(b"%b: %b\r\n" % (_USER_ROLE_NAME, principal.role.value.encode("latin-1")))
+    return b"".join(lines), has_length
 
 
 def response_headers_for_client(headers: Iterable[tuple[bytes, bytes]]) -> RawHeaders:
-    headers = list(headers)
-    dropped = connection_named(headers)
-    return [
-        (name, value)
-        for name, value in headers
-        if not is_hop_by_hop(lowered := name.lower())
-        and lowered not in dropped
-        and lowered not in _REPLACED_ON_RESPONSE
-    ]
+    """The upstream's response headers less hop-by-hop ones and those set again here."""
+    connection: bytes | None = None
+    kept: RawHeaders = []
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered in _NOT_RELAYED or lowered.startswith(b"proxy-"):
+            if lowered == b"connection":
+                connection = value if connection is None else connection + b"," + value
+            continue
+        kept.append((name, value))
+    if connection is None:
+        return kept
+    named = _named_in(connection)
+    return [(name, value) for name, value in kept if name.lower() not in named]

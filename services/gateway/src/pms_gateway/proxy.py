@@ -12,15 +12,13 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from urllib.parse import quote
 
-import aiohttp
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from yarl import URL
 
 from pms_gateway.access import authorise
 from pms_gateway.body import ClientDisconnected, RequestBody, RequestBodyTooLarge
 from pms_gateway.exchange import Exchange
 from pms_gateway.headers import request_headers_for_upstream, response_headers_for_client
+from pms_gateway.http_connection import UpstreamError, UpstreamResponse
 from pms_gateway.metrics import GatewayMetrics
 from pms_gateway.rate_limit import RateLimiter, RateLimits, retry_after_header
 from pms_gateway.routes import RouteRule, is_internal
@@ -28,10 +26,18 @@ from pms_gateway.settings import GatewaySettings
 from pms_gateway.upstreams import Upstream, UpstreamPool, classify_failure, is_connection_failure
 from pms_platform.errors import RETRY_AFTER_HEADER, ForbiddenError, UnauthorizedError
 from pms_platform.logging import get_logger
-from pms_platform.request_context import current_request_id, sanitize_request_id
+from pms_platform.request_context import (
+    add_access_log_fields,
+    current_request_id,
+    sanitize_request_id,
+)
 from pms_platform.security import Principal, TokenVerifier
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Requests of other methods without a body say so with "Content-Length: 0".
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
+# Request and upstream failures that end a request with a problem answer.
+_EXCHANGE_FAILURES = (UpstreamError, RequestBodyTooLarge, ClientDisconnected)
 RETRY_BACKOFF_SECONDS = 0.05
 # Answers up to this size are read whole and sent in one piece; larger ones stream.
 SMALL_BODY_BYTES = 64 * 1024
@@ -46,14 +52,31 @@ class ProxyRoute:
     def __init__(self, rule: RouteRule, settings: GatewaySettings, metrics: GatewayMetrics):
         self.rule = rule
         self.path = rule.pattern
-        self.timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=rule.connect_timeout_seconds or settings.upstream_connect_timeout_seconds,
-            sock_read=settings.route_response_timeouts.get(rule.pattern)
+        self.connect_timeout = (
+            rule.connect_timeout_seconds or settings.upstream_connect_timeout_seconds
+        )
+        self.response_timeout = (
+            settings.route_response_timeouts.get(rule.pattern)
             or rule.response_timeout_seconds
-            or settings.upstream_response_timeout_seconds,
+            or settings.upstream_response_timeout_seconds
         )
         self.latency = metrics.upstream_latency.labels(rule.upstream, rule.pattern)
+        self._prefix = rule.prefix.encode("latin-1")
+        self._upstream_prefix = rule.upstream_prefix.encode("latin-1")
+
+    def target(self, upstream: Upstream, scope: Scope) -> bytes:
+        """The request target upstream, keeping the client's own percent-encoding of the
+        path (``raw_path``) whenever it still starts with the rule's prefix."""
+        if not self.rule.wildcard:
+            path = self._upstream_prefix
+        else:
+            raw: bytes = scope.get("raw_path") or b""
+            if not raw.startswith(self._prefix):
+                raw = quote(scope["path"], safe="/:@!$&'()*+,;=-._~").encode("latin-1")
+            path = self._upstream_prefix + raw[len(self._prefix) :]
+        target = upstream.base_path + (path or b"/")
+        query: bytes = scope.get("query_string", b"")
+        return target + b"?" + query if query else target
 
 
 class GatewayProxy:
@@ -80,7 +103,8 @@ class GatewayProxy:
         if is_internal(rule.rewrite(path)):
             await exchange.problem(404, "Not Found")
             return
-        structlog.contextvars.bind_contextvars(route=rule.pattern, upstream=rule.upstream)
+        scope = exchange.scope
+        add_access_log_fields(scope, route=rule.pattern, upstream=rule.upstream)
         principal: Principal | None = None
         if rule.roles is not None:
             try:
@@ -88,7 +112,7 @@ class GatewayProxy:
             except (UnauthorizedError, ForbiddenError) as refusal:
                 await exchange.refuse(refusal)
                 return
-            structlog.contextvars.bind_contextvars(user_id=principal.user_id)
+            add_access_log_fields(scope, user_id=principal.user_id)
             if await self._limited(exchange, "api_per_user", principal.user_id):
                 return
         body = RequestBody.from_headers(
@@ -134,34 +158,47 @@ class GatewayProxy:
                 headers={RETRY_AFTER_HEADER: retry_after_header(breaker.retry_after_seconds())},
             )
             return
-        headers = request_headers_for_upstream(
+        method = exchange.method
+        header_lines, has_length = request_headers_for_upstream(
             exchange.headers,
             client_host=exchange.client_host,
             scheme=exchange.scope.get("scheme", "http"),
             request_id=current_request_id() or sanitize_request_id(None),
             principal=principal,
         )
-        url = upstream_url(route.rule, upstream, exchange.scope)
-        method = exchange.method
+        chunked = body is not None and body.declared_length is None
+        if chunked:
+            framing = b"transfer-encoding: chunked\r\n"
+        elif not has_length and (payload is not None or method not in _BODYLESS_METHODS):
+            framing = b"content-length: %d\r\n" % len(payload or b"")
+        else:
+            framing = b""
+        head = b"%b %b HTTP/1.1\r\nhost: %b\r\n%b%b\r\n" % (
+            method.encode("latin-1"),
+            route.target(upstream, exchange.scope),
+            upstream.host_header,
+            header_lines,
+            framing,
+        )
         attempts = 1 + self._settings.upstream_retries if method in IDEMPOTENT_METHODS else 1
         started = time.perf_counter()
-        response: aiohttp.ClientResponse | None = None
+        response: UpstreamResponse | None = None
         try:
             for attempt in range(attempts):
                 data: AsyncIterator[bytes] | bytes | None = (
                     body.stream() if body is not None else payload
                 )
                 try:
-                    response = await upstream.session.request(
-                        method,
-                        url,
-                        headers=headers,
-                        data=data,
-                        timeout=route.timeout,
-                        allow_redirects=False,
+                    response = await upstream.pool.request(
+                        head,
+                        data,
+                        chunked=chunked,
+                        connect_timeout=route.connect_timeout,
+                        read_timeout=route.response_timeout,
+                        head_only=method == "HEAD",
                     )
                     break
-                except (TimeoutError, aiohttp.ClientError) as error:
+                except _EXCHANGE_FAILURES as error:
                     never_sent = is_connection_failure(error) and (body is None or not body.started)
                     if never_sent and attempt + 1 < attempts:
                         self._metrics.upstream_retries.labels(upstream.name).inc()
@@ -208,27 +245,26 @@ class GatewayProxy:
         self,
         upstream: Upstream,
         exchange: Exchange,
-        response: aiohttp.ClientResponse,
+        response: UpstreamResponse,
         body: RequestBody | None,
     ) -> None:
         """Status, headers and body as the upstream sent them (less hop-by-hop headers)."""
         start: Message = {
             "type": "http.response.start",
             "status": response.status,
-            "headers": response_headers_for_client(response.raw_headers),
+            "headers": response_headers_for_client(response.headers),
         }
         length = response.content_length
-        if exchange.method == "HEAD" or (length is not None and length <= SMALL_BODY_BYTES):
+        if response.complete or (length is not None and length <= SMALL_BODY_BYTES):
             try:
                 content = await response.read()
-            except (TimeoutError, aiohttp.ClientError) as error:
+            except UpstreamError as error:
                 response.close()
                 failure = classify_failure(upstream.name, error)
                 self._metrics.upstream_failures.labels(upstream.name, failure.reason).inc()
                 await exchange.problem(failure.status, failure.detail, slug=failure.slug)
                 return
-            finally:
-                response.release()
+            response.release()
             await exchange.send(start)
             await exchange.send({"type": "http.response.body", "body": content})
             return
@@ -241,10 +277,10 @@ class GatewayProxy:
             else None
         )
         try:
-            async for chunk in response.content.iter_any():
+            async for chunk in response.iter_chunks():
                 message: Message = {"type": "http.response.body", "body": chunk, "more_body": True}
                 await exchange.send(message)
-        except (TimeoutError, aiohttp.ClientError) as error:
+        except UpstreamError as error:
             response.close()
             if watcher is not None and watcher.done():
                 return  # the client left, and the watcher closed the upstream response
@@ -258,7 +294,7 @@ class GatewayProxy:
         finally:
             if watcher is not None:
                 watcher.cancel()
-            response.release()
+            response.release()  # closes the connection unless the answer was whole
         await exchange.send({"type": "http.response.body", "body": b""})
 
     async def _limited(self, exchange: Exchange, limit: str, key: str) -> bool:
@@ -309,19 +345,6 @@ def has_dot_segment(path: str) -> bool:
     return "/." in path and any(part in {".", ".."} for part in path.split("/"))
 
 
-def upstream_url(rule: RouteRule, upstream: Upstream, scope: Scope) -> URL:
-    """The upstream URL, keeping the client's own percent-encoding of the path."""
-    raw_path: bytes | None = scope.get("raw_path")
-    raw = raw_path.decode("latin-1") if raw_path else ""
-    if not raw.startswith(rule.prefix):
-        raw = quote(scope["path"], safe="/:@!$&'()*+,;=-._~")
-    target = upstream.base_url + rule.rewrite(raw)
-    query: bytes = scope.get("query_string", b"")
-    if query:
-        target += "?" + query.decode("latin-1")
-    return URL(target, encoded=True)
-
-
 def login_email(payload: bytes) -> str | None:
     """The ``email`` of a login body, normalised, if it is a JSON object with one."""
     try:
@@ -332,7 +355,7 @@ def login_email(payload: bytes) -> str | None:
     return email.strip().lower() if isinstance(email, str) and email.strip() else None
 
 
-async def _close_when_client_leaves(receive: Receive, response: aiohttp.ClientResponse) -> None:
+async def _close_when_client_leaves(receive: Receive, response: UpstreamResponse) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
     response.close()

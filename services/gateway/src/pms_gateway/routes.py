@@ -30,24 +30,25 @@ class RouteRule:
     response_timeout_seconds: float | None = None
     prefix: str = field(init=False)
     upstream_prefix: str = field(init=False)
+    wildcard: bool = field(init=False)
+    _below: tuple[str, ...] = field(init=False, repr=False)
+    """What the paths below ``prefix`` start with (none when not ``wildcard``)."""
 
     def __post_init__(self) -> None:
         wildcard = self.pattern.endswith(WILDCARD)
         if wildcard != self.upstream_pattern.endswith(WILDCARD):
             raise ValueError(f"{self.pattern}: both patterns end with /** or neither does")
-        object.__setattr__(self, "prefix", self.pattern.removesuffix(WILDCARD))
+        prefix = self.pattern.removesuffix(WILDCARD)
+        object.__setattr__(self, "prefix", prefix)
         object.__setattr__(self, "upstream_prefix", self.upstream_pattern.removesuffix(WILDCARD))
-
-    @property
-    def wildcard(self) -> bool:
-        return self.pattern.endswith(WILDCARD)
+        object.__setattr__(self, "wildcard", wildcard)
+        # Computed once: the gateway matches every request against these rows in turn.
+        object.__setattr__(self, "_below", (prefix + "/",) if wildcard else ())
 
     def matches(self, method: str, path: str) -> bool:
         if self.methods is not None and method not in self.methods:
             return False
-        if not self.wildcard:
-            return path == self.prefix
-        return path == self.prefix or path.startswith(self.prefix + "/")
+        return path == self.prefix or path.startswith(self._below)
 
     def rewrite(self, path: str) -> str:
         """The upstream path of a gateway ``path`` that this rule matched (raw or decoded)."""
@@ -89,13 +90,11 @@ ROUTES: tuple[RouteRule, ...] = (
 # Every service serves these for its operators; none of them is public, whatever a
 # route's rewrite would make of a client's path (``/auth/metrics`` -> auth ``/metrics``).
 INTERNAL_UPSTREAM_PATHS = ("/metrics", "/health")
+_BELOW_INTERNAL = tuple(internal + "/" for internal in INTERNAL_UPSTREAM_PATHS)
 
 
 def is_internal(upstream_path: str) -> bool:
-    return any(
-        upstream_path == internal or upstream_path.startswith(internal + "/")
-        for internal in INTERNAL_UPSTREAM_PATHS
-    )
+    return upstream_path in INTERNAL_UPSTREAM_PATHS or upstream_path.startswith(_BELOW_INTERNAL)
 
 
 def find_route(method: str, path: str, routes: tuple[RouteRule, ...] = ROUTES) -> RouteRule | None:
