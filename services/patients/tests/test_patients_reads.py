@@ -8,11 +8,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import make_url
 
 from pms_patients.app import create_app
 from pms_patients.settings import PatientsSettings
-from pms_platform.db import database_url_for
+from pms_platform.db import asyncpg_url
 from pms_platform.security import Role
 from pms_testing.http import app_client
 from pms_testing.tokens import TokenMinter
@@ -105,10 +104,7 @@ async def test_a_change_made_straight_in_the_database_is_seen_by_the_next_read(
     cached = await client.get("/patients", headers=as_role[Role.CLINICIAN])
     assert cached.json()[0]["billingAccountId"] == patient["billingAccountId"]
 
-    database = make_url(patients_settings.database_url).database or ""
-    connection = await asyncpg.connect(
-        database_url_for(patients_settings.database_url, database, "postgresql")
-    )
+    connection = await asyncpg.connect(asyncpg_url(patients_settings.database_url))
     try:
         await connection.execute(
             "UPDATE patients SET billing_account_id = 'ACC-BY-HAND' WHERE id = $1",
@@ -139,10 +135,7 @@ async def test_the_kept_count_is_the_count_after_bulk_inserts_deletes_and_a_trun
     client: httpx.AsyncClient, as_role: Headers, patients_settings: PatientsSettings
 ) -> None:
     await register(client, as_role, "Ida")
-    database = make_url(patients_settings.database_url).database or ""
-    connection = await asyncpg.connect(
-        database_url_for(patients_settings.database_url, database, "postgresql")
-    )
+    connection = await asyncpg.connect(asyncpg_url(patients_settings.database_url))
 
     async def total() -> str:
         response = await client.get("/patients", headers=as_role[Role.ADMIN])

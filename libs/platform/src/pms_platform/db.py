@@ -65,7 +65,7 @@ class Database:
         server_settings = {"application_name": application_name}
         if statement_timeout_ms:
             server_settings["statement_timeout"] = str(statement_timeout_ms)
-        self._url = url
+        self._asyncpg_url = asyncpg_url(url)
         self._server_settings = server_settings
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
@@ -109,7 +109,7 @@ class Database:
         async with self._pool_lock:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
-                    database_url_for(self._url, make_url(self._url).database or "", "postgresql"),
+                    self._asyncpg_url,
                     min_size=1,
                     max_size=self._pool_size,
                     server_settings=self._server_settings,
@@ -163,6 +163,11 @@ SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
 
 DatabaseDep = Annotated[Database, Depends(database_of)]
 """The service's database, for a route that borrows a connection itself (a hot read)."""
+
+
+def asyncpg_url(url: str) -> str:
+    """The same database's URL for asyncpg itself (no SQLAlchemy driver name)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def database_url_for(server_url: str, database: str, driver: str = "postgresql+asyncpg") -> str:

@@ -16,7 +16,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -52,7 +52,6 @@ from pms_platform.errors import (
     PreconditionFailedError,
     UnprocessableError,
 )
-from pms_platform.request_context import current_request_id
 from pms_platform.security import Principal
 
 Clock = Callable[[], datetime]
@@ -305,13 +304,6 @@ def audit_entry(
     query: str | None = None,
     outcome: str = "SUCCESS",
 ) -> AuditEntry:
-    return AuditEntry(
-        user_id=actor.user_id,
-        user_email=actor.email,
-        user_role=actor.role.value,
-        action=action,
-        patient_ids=patient_ids,
-        query=query,
-        outcome=outcome,
-        request_id=current_request_id(),
-    )
+    # The same who/what/request id as the hot reads' entries (one mapping of the actor).
+    stamp = AuditStamp.of(actor, action, query)
+    return AuditEntry(**asdict(stamp), patient_ids=patient_ids, outcome=outcome)
