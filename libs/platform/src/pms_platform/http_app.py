@@ -114,6 +114,10 @@ def create_service_app(
         description=description,
         version="0.1.0",
         lifespan=app_lifespan,
+        # The platform has its own request ids, trace parents and Prometheus metrics;
+        # FastAPI's OpenTelemetry layer (no provider configured) only asked, on every
+        # request, whether one had been.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "auto_configure": False},
         docs_url=docs_url,
         redoc_url=redoc_url,
         # First runs first: the request id must exist before anything logs.

@@ -2,14 +2,24 @@
 
 Keys that may carry secrets or patient details are redacted here, once, so a careless
 ``log.info(..., password=...)`` cannot leak them.
+
+The platform's own lines go from structlog straight to standard output, rendered by
+orjson: routed through the standard library's ``logging`` (a ``LogRecord``, a handler,
+a formatter and the caller's frame looked up per line) one access-log line cost about
+as much CPU as the patient list it reported. Libraries' lines (uvicorn, aiokafka,
+Alembic) still come through ``logging`` and are rendered the same way.
 """
 
 import logging
 import sys
 from collections.abc import MutableMapping
+from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
+import orjson
 import structlog
+from structlog.typing import FilteringBoundLogger, Processor
 
 REDACTED = "[redacted]"
 SENSITIVE_KEYS = frozenset(
@@ -31,32 +41,78 @@ SENSITIVE_KEYS = frozenset(
 )
 
 
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+"""The id of the request (or gRPC call, or consumed event) being served: set by
+:mod:`pms_platform.request_context`, written into every line logged meanwhile."""
+
+
+@lru_cache(maxsize=1024)
+def _is_sensitive(key: str) -> bool:
+    return key.lower().replace("-", "_") in SENSITIVE_KEYS
+
+
 def redact_sensitive_values(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """Replace the value of every key that names a secret or a patient detail."""
-    for key in list(event_dict):
-        if key.lower().replace("-", "_") in SENSITIVE_KEYS:
-            event_dict[key] = REDACTED
+    for key in [key for key in event_dict if _is_sensitive(key)]:
+        event_dict[key] = REDACTED
     return event_dict
+
+
+def _service_and_request_id(service_name: str) -> Processor:
+    def add(
+        _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        event_dict.setdefault("service", service_name)
+        request_id = request_id_var.get()
+        if request_id is not None:
+            event_dict.setdefault("request_id", request_id)
+        return event_dict
+
+    return add
+
+
+def _json_line(event_dict: Any, **_json_options: Any) -> str:
+    """orjson, with ``str()`` for what it cannot encode (what ``json.dumps`` would have
+    been told with ``default=``)."""
+    return orjson.dumps(event_dict, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+class StandardOutputLogger:
+    """Writes each rendered line to the standard output of the moment (looked up per
+    line, so a test capturing it sees the lines) and flushes, as a stream handler does:
+    a service's output is usually a file or a pipe, read while it runs."""
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name  # structlog.stdlib.add_logger_name reads it
+
+    def msg(self, message: str) -> None:
+        stream = sys.stdout
+        stream.write(message + "\n")
+        stream.flush()
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
 
 
 def configure_logging(service_name: str, level: str = "INFO", json: bool = True) -> None:
     """Route structlog and the standard library (uvicorn, alembic, aiokafka) to one JSON stream."""
-    shared: list[structlog.types.Processor] = [
-        structlog.contextvars.merge_contextvars,
+    shared: list[Processor] = [
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _service_and_request_id(service_name),
         redact_sensitive_values,
     ]
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    renderer: Processor = (
+        structlog.processors.JSONRenderer(serializer=_json_line)
+        if json
+        else structlog.dev.ConsoleRenderer()
     )
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        logger_factory=StandardOutputLogger,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
@@ -74,9 +130,8 @@ def configure_logging(service_name: str, level: str = "INFO", json: bool = True)
     root.setLevel(level.upper())
     # uvicorn's own access log would duplicate ours and print query strings (search terms).
     logging.getLogger("uvicorn.access").disabled = True
-    structlog.contextvars.bind_contextvars(service=service_name)
 
 
-def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+def get_logger(name: str) -> FilteringBoundLogger:
+    logger: FilteringBoundLogger = structlog.get_logger(name)
     return logger

@@ -1,7 +1,7 @@
 """What a request says about itself: its id, its trace parent and its client's address.
 
 The request id is taken from ``X-Request-ID`` when the client sent a sane one, made
-otherwise. It is bound to the logging context for the whole request, echoed in the
+otherwise. It is in every line logged while the request is served, echoed in the
 response, and read by outgoing calls (HTTP, gRPC metadata, Kafka headers) through
 :func:`current_request_id`. The one access-log line per request carries what the app
 added with :func:`add_access_log_fields` (the gateway's route, upstream and user).
@@ -18,10 +18,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from ipaddress import IPv4Network, IPv6Network, ip_address
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pms_platform.logging import get_logger
+from pms_platform.logging import get_logger, request_id_var
 from pms_platform.trace_context import TRACEPARENT_HEADER, is_version_00_traceparent
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -30,7 +29,7 @@ REQUEST_ID_METADATA = REQUEST_ID_HEADER.lower()
 _REQUEST_ID_NAME = REQUEST_ID_METADATA.encode()
 _TRACEPARENT_NAME = TRACEPARENT_HEADER.encode()
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
-_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+_request_id = request_id_var
 _traceparent: ContextVar[str | None] = ContextVar("traceparent", default=None)
 _log = get_logger("pms.access")
 _ACCESS_LOG_FIELDS = "pms.access_log_fields"
@@ -102,7 +101,6 @@ class RequestContextMiddleware:
         trace_token = _traceparent.set(
             traceparent if traceparent and is_version_00_traceparent(traceparent) else None
         )
-        structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
         request_id_header = (_REQUEST_ID_NAME, request_id.encode())
@@ -127,7 +125,6 @@ class RequestContextMiddleware:
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                     **scope.get(_ACCESS_LOG_FIELDS, {}),
                 )
-            structlog.contextvars.unbind_contextvars("request_id")
             _request_id.reset(token)
             _traceparent.reset(trace_token)
 
@@ -140,8 +137,7 @@ def bound_request_id(candidate: str | None) -> Iterator[str]:
     request_id = sanitize_request_id(candidate)
     token = _request_id.set(request_id)
     try:
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            yield request_id
+        yield request_id
     finally:
         _request_id.reset(token)
 

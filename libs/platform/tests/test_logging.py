@@ -1,0 +1,79 @@
+"""Log lines: the platform's own and the libraries' alike are one JSON object per line on
+standard output, with the service, the level and the request id, and nothing sensitive."""
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import structlog
+
+from pms_platform.logging import REDACTED, configure_logging, get_logger
+from pms_platform.request_context import bound_request_id
+
+
+@contextmanager
+def json_logging() -> Iterator[None]:
+    """Configured inside the test, while capsys captures: the standard library's handler
+    keeps the stream it was given (the platform's own lines look it up per line)."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    configure_logging("example", "INFO", json=True)
+    try:
+        yield
+    finally:
+        structlog.reset_defaults()
+        root.handlers[:], root.level = saved_handlers, saved_level
+
+
+def _lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_platform_and_library_lines_carry_service_level_and_request_id(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with json_logging(), bound_request_id("req-7"):
+        get_logger("pms.example").warning("own line", attempt=2)
+        logging.getLogger("aiokafka").warning("library line %s", "x")
+    own, library = _lines(capsys)
+    assert own["event"] == "own line"
+    assert own["attempt"] == 2
+    assert library["event"] == "library line x"
+    for line, logger in ((own, "pms.example"), (library, "aiokafka")):
+        assert line["service"] == "example"
+        assert line["level"] == "warning"
+        assert line["logger"] == logger
+        assert line["request_id"] == "req-7"
+        assert str(line["timestamp"]).endswith("Z")
+
+
+def test_lines_below_the_level_are_not_written(capsys: pytest.CaptureFixture[str]) -> None:
+    with json_logging():
+        get_logger("pms.example").debug("chatter")
+        logging.getLogger("aiokafka").debug("chatter")
+    assert _lines(capsys) == []
+
+
+def test_values_json_cannot_encode_are_written_as_text_and_secrets_redacted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with json_logging():
+        get_logger("pms.example").info("odd values", peers={1, 2}, **{"Access-Token": "t0k3n"})
+    (line,) = _lines(capsys)
+    assert line["peers"] == "{1, 2}"
+    assert line["Access-Token"] == REDACTED
+
+
+def test_an_exception_is_logged_with_its_traceback_in_the_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with json_logging():
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            get_logger("pms.example").exception("failed")
+    (line,) = _lines(capsys)
+    assert line["level"] == "error"
+    assert "RuntimeError: boom" in str(line["exception"])
