@@ -1,3 +1,4 @@
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -102,3 +103,19 @@ async def test_readiness_is_503_when_the_database_does_not_answer() -> None:
         response = await client.get("/health/ready")
     assert response.status_code == 503
     assert response.json()["components"]["database"].startswith("DOWN")
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced_before_use(
+    database: Database,
+) -> None:
+    """No ping per checkout (three round trips a transaction): a connection the server
+    ended (a restart, ``pg_terminate_backend``) must be swapped for a new one, not handed
+    to the next transaction to fail on."""
+    async with database.transaction() as session:
+        pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    async with database.connection() as admin:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    await asyncio.sleep(0.2)  # the event loop reads the closed socket
+    async with database.transaction() as session:
+        new_pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    assert new_pid != pid
