@@ -12,7 +12,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_platform.db import Database, service_metadata
-from pms_platform.event_consumer import IdempotentConsumer, PoisonEventError, processed_events_table
+from pms_platform.event_consumer import IdempotentConsumer
+from pms_platform.event_handlers import PoisonEventError, processed_events_table
 from pms_platform.kafka import ConsumedEvent, EventProducer
 from pms_testing.databases import DatabaseFactory
 from pms_testing.kafka import TopicFactory, read_topic
@@ -31,6 +32,8 @@ class NoteHandler:
 
     def __init__(self, failures: dict[str, list[Exception]] | None = None) -> None:
         self.failures = failures or {}
+        self.sessions: list[int] = []
+        """The identity of the session each ``handle`` call was given, in call order."""
 
     def decode(self, event: ConsumedEvent) -> dict[str, Any]:
         message: dict[str, Any] = json.loads(event.value)
@@ -42,6 +45,7 @@ class NoteHandler:
     async def handle(
         self, session: AsyncSession, message: dict[str, Any], event: ConsumedEvent
     ) -> None:
+        self.sessions.append(id(session))
         await session.execute(insert(APPLIED).values(note=message["note"]))
         if message["note"] == "poison":
             raise PoisonEventError("this note is refused")
@@ -105,6 +109,17 @@ async def wait_for_note(database: Database, text: str) -> None:
         return text in await applied_notes(database)
 
     await eventually(present)
+
+
+async def consume_until(
+    database: Database, consumer: IdempotentConsumer[dict[str, Any]], text: str
+) -> None:
+    """Run ``consumer`` until the note ``text`` is applied, then stop it."""
+    await consumer.start()
+    try:
+        await wait_for_note(database, text)
+    finally:
+        await consumer.stop()
 
 
 async def test_an_event_delivered_twice_is_applied_once(
@@ -246,3 +261,55 @@ async def test_stop_returns_at_once_while_the_loop_only_waits_for_records(
     await consumer.stop(timeout_seconds=30)
 
     assert asyncio.get_running_loop().time() - started < 5
+
+
+async def test_a_waiting_batch_is_applied_in_one_transaction_with_its_duplicates_skipped(
+    database: Database, kafka_bootstrap_servers: str, topics: tuple[str, str]
+) -> None:
+    # Sent before the consumer starts: its first poll takes them as one batch.
+    notes = [note(f"n{i}", f"b{i}") for i in range(5)]
+    await send(kafka_bootstrap_servers, topics[0], *notes, note("n1", "b1"), note("last", "b9"))
+    handler = NoteHandler()
+    consumer = consumer_for(database, kafka_bootstrap_servers, topics, handler)
+    await consume_until(database, consumer, "last")
+
+    assert await applied_notes(database) == ["n0", "n1", "n2", "n3", "n4", "last"]
+    assert len(handler.sessions) == 6
+    assert len(set(handler.sessions)) == 1  # one session: one transaction for the batch
+    assert consumer.outcomes == {"applied": 6, "duplicate": 1}
+
+
+async def test_a_poison_event_in_a_batch_is_dead_lettered_and_the_rest_applied_in_order(
+    database: Database, kafka_bootstrap_servers: str, topics: tuple[str, str]
+) -> None:
+    await send(
+        kafka_bootstrap_servers,
+        topics[0],
+        note("before", "p1"),
+        note("poison", "p2"),
+        note("after", "p3"),
+    )
+    handler = NoteHandler({"after": [ValueError("bug")] * 2})
+    consumer = consumer_for(database, kafka_bootstrap_servers, topics, handler)
+    await consume_until(database, consumer, "after")
+    [letter] = await read_topic(kafka_bootstrap_servers, topics[1], 1)
+
+    # The batch rolled back (the poison's row with it); then one by one: "after" fails
+    # twice more, within max_attempts (3), and is applied on its third attempt.
+    assert await applied_notes(database) == ["before", "after"]
+    assert letter.headers["dlt-error-type"] == "PoisonEventError"
+    assert consumer.outcomes == {"applied": 2, "dead_lettered": 1}
+
+
+async def test_a_failure_in_a_batch_counts_as_the_events_first_attempt(
+    database: Database, kafka_bootstrap_servers: str, topics: tuple[str, str]
+) -> None:
+    await send(kafka_bootstrap_servers, topics[0], note("buggy", "f1"), note("next", "f2"))
+    handler = NoteHandler({"buggy": [ValueError("bug")] * 3})
+    consumer = consumer_for(database, kafka_bootstrap_servers, topics, handler)
+    await consume_until(database, consumer, "next")
+    [letter] = await read_topic(kafka_bootstrap_servers, topics[1], 1)
+
+    assert await applied_notes(database) == ["next"]
+    assert letter.headers["dlt-error"] == "bug"
+    assert handler.failures["buggy"] == []  # three attempts in all, the batch's included

@@ -13,10 +13,10 @@ from sqlalchemy import Column, String, Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_platform.db import Database, service_metadata
-from pms_platform.event_consumer import (
+from pms_platform.event_consumer import IdempotentConsumer
+from pms_platform.event_handlers import (
     DeadLetterFilter,
     EventOutcome,
-    IdempotentConsumer,
     PoisonEventError,
     processed_events_table,
 )

@@ -19,7 +19,8 @@ from pms_contracts.billing_service_pb2 import (
     PayInvoiceRequest,
 )
 from pms_contracts.patient_event_pb2 import PatientEvent
-from pms_platform.event_consumer import EventOutcome, IdempotentConsumer
+from pms_platform.event_consumer import IdempotentConsumer
+from pms_platform.event_handlers import EventOutcome
 from pms_platform.kafka import EventConsumer, EventProducer
 from pms_testing.kafka import TopicFactory, read_topic
 from pms_testing.metrics import metric_value

@@ -1,5 +1,9 @@
-"""An idempotent consumer loop: each event is applied once, in its own transaction, and
-offsets are committed only after that transaction.
+"""An idempotent consumer loop: each event is applied once, and offsets are committed
+only after the transaction that applied it.
+
+- A polled batch is applied in one transaction (its keys claimed in one statement);
+  when anything in it fails, it rolls back and its events are taken one transaction
+  each, so a poison event cannot take its neighbours down with it.
 
 - The event's key (its event id, or ``topic/partition/offset`` for producers that send
   none) is inserted into a processed-events table in the same transaction as the
@@ -10,10 +14,8 @@ offsets are committed only after that transaction.
 - Other failures are retried with back-off: database and connection failures until
   they heal (the event must not be lost because the database restarted), anything
   else ``max_attempts`` times before the event is dead-lettered.
-- Each event ends with an :class:`EventOutcome` (applied, duplicate, dead-lettered):
-  returned by :meth:`IdempotentConsumer.process`, counted in its ``outcomes`` and, when
-  the consumer has :class:`~pms_platform.consumer_metrics.ConsumerMetrics`, exported
-  with the lag of its partitions.
+- Each event ends with an :class:`EventOutcome`, counted in ``outcomes`` and the
+  :class:`~pms_platform.consumer_metrics.ConsumerMetrics`, with the partitions' lag.
 
 Services build their consumer with :func:`pms_platform.workers.consumer_worker`.
 """
@@ -22,105 +24,45 @@ import asyncio
 import collections
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
-from typing import Generic, Protocol, TypeVar
+from typing import Generic
 
-from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, func
+from sqlalchemy import ARRAY, String, Table, cast, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_contracts.vocabulary import DeadLetterHeader, EventHeader
 from pms_platform.consumer_metrics import ConsumerMetrics
 from pms_platform.db import Database
+from pms_platform.event_handlers import (
+    DeadLetterFilter,
+    EventHandler,
+    EventOutcome,
+    MessageT,
+    PoisonEventError,
+    dead_letter_headers,
+    fallback_event_key,
+    is_transient,
+)
 from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
 from pms_platform.logging import get_logger
 from pms_platform.request_context import bound_request_id
 from pms_platform.retention import RetentionPurge
 
-DEFAULT_PROCESSED_TABLE = "processed_events"
-_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 _log = get_logger("pms.consumer")
 
-MessageT = TypeVar("MessageT")
-
-DeadLetterFilter = Callable[[Mapping[str, str]], bool]
-"""Given a dead letter's headers, whether to publish it (a replay skips those the
-service already dead-lettered); a skipped one still counts as dead-lettered."""
+_BatchFailure = tuple[int | None, Exception | None]
+"""Why a batch was not applied together: the index of the event whose handler raised
+(``None``: no handler raised) and the error (``None``: the batch was not tried)."""
 
 
-class EventOutcome(StrEnum):
-    """How the consumer ended with one event (the values label the metrics)."""
+@dataclass
+class _HandlerFailed(Exception):
+    """The handler of the batch's event at ``index`` raised ``error``."""
 
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"  # applied before: a redelivery, skipped
-    DEAD_LETTERED = "dead_lettered"
-
-
-class PoisonEventError(Exception):
-    """The event can never be applied (malformed or invalid): dead-letter it, move on.
-
-    The message goes into a record header: keep patient details out of it.
-    """
-
-
-class EventHandler(Protocol[MessageT]):
-    """What a service supplies for one kind of event."""
-
-    def decode(self, event: ConsumedEvent) -> MessageT:
-        """Parse the record; any exception dead-letters it."""
-        ...
-
-    def event_id(self, message: MessageT) -> str | None:
-        """The producer's event id, if the message carries one."""
-        ...
-
-    async def handle(self, session: AsyncSession, message: MessageT, event: ConsumedEvent) -> None:
-        """Apply the event in ``session`` (committed by the loop, with the dedup key)."""
-        ...
-
-
-def processed_events_table(metadata: MetaData, name: str = DEFAULT_PROCESSED_TABLE) -> Table:
-    """The keys of the events a service has applied (its migration creates the same)."""
-    return Table(
-        name,
-        metadata,
-        Column("event_key", String(255), primary_key=True),
-        Column("topic", String(255), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-        Index(f"ix_{name}_processed_at", "processed_at"),
-    )
-
-
-def fallback_event_key(event: ConsumedEvent) -> str:
-    """The key of an event without an event id: where it is stored in Kafka."""
-    return f"{event.topic}/{event.partition}/{event.offset}"
-
-
-def is_transient(error: BaseException) -> bool:
-    """Failures that heal by themselves: lost connections, timeouts, deadlocks."""
-    if isinstance(error, OSError | TimeoutError | OperationalError | InterfaceError):
-        return True
-    if isinstance(error, DBAPIError):
-        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-        return error.connection_invalidated or sqlstate in _RETRYABLE_SQLSTATES
-    return False
-
-
-def dead_letter_headers(
-    event: ConsumedEvent, error: BaseException, group_id: str
-) -> dict[str, str]:
-    """The original headers plus the error and where the record came from."""
-    return {
-        **event.headers,
-        DeadLetterHeader.ERROR: str(error)[:1000] or type(error).__name__,
-        DeadLetterHeader.ERROR_TYPE: type(error).__name__,
-        DeadLetterHeader.ORIGINAL_TOPIC: event.topic,
-        DeadLetterHeader.ORIGINAL_PARTITION: str(event.partition),
-        DeadLetterHeader.ORIGINAL_OFFSET: str(event.offset),
-        DeadLetterHeader.CONSUMER_GROUP: group_id,
-    }
+    index: int
+    error: Exception
 
 
 class _Stopping(Exception):
@@ -263,13 +205,7 @@ class IdempotentConsumer(Generic[MessageT]):
             _log.warning("consumer lag unavailable", error=type(error).__name__)
 
     async def _consume_batch(self, consumer: EventConsumer, batch: list[ConsumedEvent]) -> None:
-        applied: list[ConsumedEvent] = []
-        try:
-            for event in batch:
-                await self.process(event)
-                applied.append(event)
-        except _Stopping:
-            pass  # the rest of the batch stays uncommitted and comes back later
+        applied = batch[: await self.process_batch(batch)]
         if applied:
             try:
                 await consumer.commit(applied)
@@ -277,25 +213,112 @@ class IdempotentConsumer(Generic[MessageT]):
                 _log.warning("offset commit failed", error=type(error).__name__)
         await self._purge.run_when_due()
 
-    async def process(self, event: ConsumedEvent) -> EventOutcome:
-        """Apply one event, recognise it as a duplicate, or dead-letter it; reported in
-        :attr:`outcomes` and the metrics."""
-        with bound_request_id(event.headers.get(EventHeader.REQUEST_ID)):
-            outcome = await self._process(event)
-        self.outcomes[outcome.value] += 1
-        if self._metrics is not None:
-            self._metrics.processed.labels(event.topic, outcome.value).inc()
-        return outcome
+    async def process_batch(self, batch: list[ConsumedEvent]) -> int:
+        """Apply a polled batch (see :meth:`_apply_together`); how many of its events,
+        from the first, are done (applied, skipped or dead-lettered): their offsets may be
+        committed. Fewer than all only when the loop is stopping."""
+        failure = await self._apply_together(batch)
+        if failure is None:
+            return len(batch)
+        for index, event in enumerate(batch):
+            try:
+                await self.process(event, failure[1] if failure[0] == index else None)
+            except _Stopping:
+                return index  # the rest stays uncommitted and comes back later
+        return len(batch)
 
-    async def _process(self, event: ConsumedEvent) -> EventOutcome:
+    async def _apply_together(self, batch: list[ConsumedEvent]) -> "_BatchFailure | None":
+        """Apply a batch in one transaction: its keys claimed in one statement, each new
+        event handled in order, one commit. Under load this saves a transaction (and a
+        claim statement) per event. ``False`` when the batch has one event, when one does
+        not decode, or when anything failed (the transaction rolled back): the caller
+        then takes the events one by one, which dead-letters the poison and retries; the
+        failure is returned (with the index of the event whose handler raised it, which
+        counts as that event's first attempt)."""
+        if len(batch) < 2:
+            return (None, None)
+        try:
+            decoded = [(event, self._handler.decode(event)) for event in batch]
+        except Exception:
+            return (None, None)
+        keys = [
+            (self._handler.event_id(message) or fallback_event_key(event))[:255]
+            for event, message in decoded
+        ]
+        outcomes: list[EventOutcome] = []
+        try:
+            async with self._database.transaction() as session:
+                new_keys = await self._claim_keys(session, keys, [e.topic for e in batch])
+                for (event, message), key in zip(decoded, keys, strict=True):
+                    if key not in new_keys:
+                        _log.info("duplicate event skipped", topic=event.topic, offset=event.offset)
+                        outcomes.append(EventOutcome.DUPLICATE)
+                        continue
+                    new_keys.discard(key)  # a second copy in this batch is a duplicate
+                    try:
+                        with bound_request_id(event.headers.get(EventHeader.REQUEST_ID)):
+                            await self._handler.handle(session, message, event)
+                    except Exception as error:
+                        raise _HandlerFailed(len(outcomes), error) from error
+                    outcomes.append(EventOutcome.APPLIED)
+        except Exception as error:
+            _log.info("batch rolled back; applying it event by event", error=type(error).__name__)
+            if isinstance(error, _HandlerFailed):
+                return (error.index, error.error)
+            return (None, error)
+        for event, outcome in zip(batch, outcomes, strict=True):
+            self._count(event, outcome)
+        return None
+
+    async def _claim_keys(
+        self, session: AsyncSession, keys: list[str], topics: list[str]
+    ) -> set[str]:
+        """Insert the keys of a batch in one statement; the ones not seen before."""
+        claimed = await session.execute(
+            insert(self._table)
+            .from_select(
+                ["event_key", "topic"],
+                select(
+                    func.unnest(cast(keys, ARRAY(String))),
+                    func.unnest(cast(topics, ARRAY(String))),
+                ),
+            )
+            .on_conflict_do_nothing()
+            .returning(self._table.c.event_key)
+        )
+        return set(claimed.scalars())
+
+    async def process(
+        self, event: ConsumedEvent, first_error: Exception | None = None
+    ) -> EventOutcome:
+        """Apply one event, recognise it as a duplicate, or dead-letter it; reported in
+        :attr:`outcomes` and the metrics. ``first_error``: what its handler raised in a
+        batch that rolled back, counted as its first attempt."""
         try:
             message = self._handler.decode(event)
         except Exception as error:
-            return await self._dead_letter(event, error)
+            outcome = await self._dead_letter(event, error)
+        else:
+            with bound_request_id(event.headers.get(EventHeader.REQUEST_ID)):
+                outcome = await self._process(event, message, first_error)
+        self._count(event, outcome)
+        return outcome
+
+    def _count(self, event: ConsumedEvent, outcome: EventOutcome) -> None:
+        self.outcomes[outcome.value] += 1
+        if self._metrics is not None:
+            self._metrics.processed.labels(event.topic, outcome.value).inc()
+
+    async def _process(
+        self, event: ConsumedEvent, message: MessageT, first_error: Exception | None
+    ) -> EventOutcome:
         key = self._handler.event_id(message) or fallback_event_key(event)
         attempt = 0
         while True:
             try:
+                if first_error is not None:
+                    failed, first_error = first_error, None
+                    raise failed
                 return await self._apply(key, message, event)
             except PoisonEventError as error:
                 return await self._dead_letter(event, error)
@@ -315,13 +338,7 @@ class IdempotentConsumer(Generic[MessageT]):
 
     async def _apply(self, key: str, message: MessageT, event: ConsumedEvent) -> EventOutcome:
         async with self._database.transaction() as session:
-            claimed = await session.execute(
-                insert(self._table)
-                .values(event_key=key[:255], topic=event.topic)
-                .on_conflict_do_nothing()
-                .returning(self._table.c.event_key)
-            )
-            if claimed.scalar_one_or_none() is None:
+            if not await self._claim_keys(session, [key[:255]], [event.topic]):
                 _log.info("duplicate event skipped", topic=event.topic, offset=event.offset)
                 return EventOutcome.DUPLICATE
             await self._handler.handle(session, message, event)

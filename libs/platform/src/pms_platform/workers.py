@@ -21,7 +21,8 @@ from sqlalchemy import Table
 
 from pms_platform.consumer_metrics import ConsumerMetrics
 from pms_platform.db import Database
-from pms_platform.event_consumer import DeadLetterFilter, EventHandler, IdempotentConsumer
+from pms_platform.event_consumer import IdempotentConsumer
+from pms_platform.event_handlers import DeadLetterFilter, EventHandler
 from pms_platform.logging import get_logger
 from pms_platform.outbox_relay import OutboxRelay
 from pms_platform.settings import KafkaSettings, OutboxSettings

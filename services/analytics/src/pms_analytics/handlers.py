@@ -28,7 +28,8 @@ from pms_contracts.billing_event_pb2 import BillingEvent
 from pms_contracts.patient_event_pb2 import PatientEvent
 from pms_contracts.vocabulary import BillingEventType, PatientEventType
 from pms_platform.db import Database
-from pms_platform.event_consumer import DeadLetterFilter, IdempotentConsumer
+from pms_platform.event_consumer import IdempotentConsumer
+from pms_platform.event_handlers import DeadLetterFilter
 from pms_platform.kafka import ConsumedEvent
 from pms_platform.validation import ISO_DATE_PATTERN, is_currency_code, parse_iso_date
 from pms_platform.workers import consumer_worker

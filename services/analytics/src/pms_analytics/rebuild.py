@@ -45,7 +45,8 @@ from pms_analytics.service import AnalyticsService
 from pms_analytics.settings import AnalyticsSettings
 from pms_contracts.vocabulary import DeadLetterHeader
 from pms_platform.db import Database
-from pms_platform.event_consumer import IdempotentConsumer, is_transient
+from pms_platform.event_consumer import IdempotentConsumer
+from pms_platform.event_handlers import is_transient
 from pms_platform.kafka import (
     EventConsumer,
     GroupActiveError,

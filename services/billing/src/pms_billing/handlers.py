@@ -14,7 +14,8 @@ from pms_contracts.patient_event_pb2 import PatientEvent
 from pms_contracts.vocabulary import PatientEventType
 from pms_platform.db import Database
 from pms_platform.errors import BadRequestError
-from pms_platform.event_consumer import IdempotentConsumer, PoisonEventError
+from pms_platform.event_consumer import IdempotentConsumer
+from pms_platform.event_handlers import PoisonEventError
 from pms_platform.kafka import ConsumedEvent
 from pms_platform.logging import get_logger
 from pms_platform.validation import validated

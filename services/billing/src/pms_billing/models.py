@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pms_platform.db import service_metadata
-from pms_platform.event_consumer import processed_events_table
+from pms_platform.event_handlers import processed_events_table
 from pms_platform.outbox import outbox_table
 
 # migrations/ sits beside src/ in the service's folder (and in its container image).

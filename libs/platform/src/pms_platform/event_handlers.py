@@ -1,0 +1,97 @@
+"""What a service gives the platform's consumer for one kind of event, and what the
+consumer tells back: the handler protocol, the poison error, the outcome of an event,
+the processed-events table that makes it idempotent, and the dead letter's headers.
+The loop itself is :mod:`pms_platform.event_consumer`."""
+
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from typing import Protocol, TypeVar
+
+from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, func
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms_contracts.vocabulary import DeadLetterHeader
+from pms_platform.kafka import ConsumedEvent
+
+DEFAULT_PROCESSED_TABLE = "processed_events"
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+
+MessageT = TypeVar("MessageT")
+
+DeadLetterFilter = Callable[[Mapping[str, str]], bool]
+"""Given a dead letter's headers, whether to publish it (a replay skips those the
+service already dead-lettered); a skipped one still counts as dead-lettered."""
+
+
+class EventOutcome(StrEnum):
+    """How the consumer ended with one event (the values label the metrics)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # applied before: a redelivery, skipped
+    DEAD_LETTERED = "dead_lettered"
+
+
+class PoisonEventError(Exception):
+    """The event can never be applied (malformed or invalid): dead-letter it, move on.
+
+    The message goes into a record header: keep patient details out of it.
+    """
+
+
+class EventHandler(Protocol[MessageT]):
+    """What a service supplies for one kind of event."""
+
+    def decode(self, event: ConsumedEvent) -> MessageT:
+        """Parse the record; any exception dead-letters it."""
+        ...
+
+    def event_id(self, message: MessageT) -> str | None:
+        """The producer's event id, if the message carries one."""
+        ...
+
+    async def handle(self, session: AsyncSession, message: MessageT, event: ConsumedEvent) -> None:
+        """Apply the event in ``session`` (committed by the loop, with the dedup key)."""
+        ...
+
+
+def processed_events_table(metadata: MetaData, name: str = DEFAULT_PROCESSED_TABLE) -> Table:
+    """The keys of the events a service has applied (its migration creates the same)."""
+    return Table(
+        name,
+        metadata,
+        Column("event_key", String(255), primary_key=True),
+        Column("topic", String(255), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index(f"ix_{name}_processed_at", "processed_at"),
+    )
+
+
+def fallback_event_key(event: ConsumedEvent) -> str:
+    """The key of an event without an event id: where it is stored in Kafka."""
+    return f"{event.topic}/{event.partition}/{event.offset}"
+
+
+def is_transient(error: BaseException) -> bool:
+    """Failures that heal by themselves: lost connections, timeouts, deadlocks."""
+    if isinstance(error, OSError | TimeoutError | OperationalError | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError):
+        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        return error.connection_invalidated or sqlstate in _RETRYABLE_SQLSTATES
+    return False
+
+
+def dead_letter_headers(
+    event: ConsumedEvent, error: BaseException, group_id: str
+) -> dict[str, str]:
+    """The original headers plus the error and where the record came from."""
+    return {
+        **event.headers,
+        DeadLetterHeader.ERROR: str(error)[:1000] or type(error).__name__,
+        DeadLetterHeader.ERROR_TYPE: type(error).__name__,
+        DeadLetterHeader.ORIGINAL_TOPIC: event.topic,
+        DeadLetterHeader.ORIGINAL_PARTITION: str(event.partition),
+        DeadLetterHeader.ORIGINAL_OFFSET: str(event.offset),
+        DeadLetterHeader.CONSUMER_GROUP: group_id,
+    }
