@@ -13,6 +13,8 @@ from typing import Protocol, Self, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.client import AIOKafkaClient
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from pms_platform.logging import get_logger
@@ -138,6 +140,10 @@ class EventConsumer:
             max_poll_records=max_poll_records,
             fetch_max_wait_ms=fetch_max_wait_ms,
             isolation_level="read_committed",
+            # Round robin among ourselves, as before; range is what a member running
+            # the Java client with its defaults (range, cooperative-sticky) also offers,
+            # so a group shared with one agrees on range instead of refusing it.
+            partition_assignment_strategy=(RoundRobinPartitionAssignor, RangePartitionAssignor),
         )
 
     async def start(self) -> None:
