@@ -3,9 +3,10 @@
 :class:`PatientRegistration` takes the :class:`~pms_platform.db.Database` because it
 owns its transactions, in this order: the patient, its event and its audit entry are
 committed first, so nothing that happens to billing can lose or half-write them; then
-billing is asked once over gRPC, with a deadline, and the account is recorded in a
-second transaction. If billing does not answer, the patient stays ``PENDING`` and the
-retry worker (:meth:`PatientRegistration.run_until`) keeps asking, with backoff.
+billing is asked once over gRPC, with a deadline, and the account is recorded by a
+second statement (its own transaction). If billing does not answer, the patient stays
+``PENDING`` and the retry worker (:meth:`PatientRegistration.run_until`) keeps asking,
+with backoff.
 
 Safe to repeat: billing's ``CreateBillingAccount`` is idempotent per patient id, so a
 retry after a lost answer returns the same account instead of a second one.
@@ -18,7 +19,7 @@ from datetime import timedelta
 
 from pms_patients.grpc_client import BillingClient, BillingUnavailableError
 from pms_patients.models import BillingStatus, Patient
-from pms_patients.repository import PatientRepository
+from pms_patients.repository import PatientRepository, mark_billing_active_now
 from pms_patients.schemas import PatientCreate
 from pms_patients.service import PatientService
 from pms_platform.db import Database
@@ -81,8 +82,8 @@ class PatientRegistration:
             )
         except BillingUnavailableError:
             return False
-        async with self.database.transaction() as session:
-            await PatientRepository(session).mark_billing_active(patient.id, account.account_id)
+        async with self.database.connection() as connection:
+            await mark_billing_active_now(connection, patient.id, account.account_id)
         patient.billing_account_id = account.account_id
         patient.billing_status = BillingStatus.ACTIVE
         return True
