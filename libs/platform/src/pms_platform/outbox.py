@@ -12,7 +12,9 @@ one key (for example by locking the aggregate's row before enqueueing).
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -66,6 +68,39 @@ def outbox_table(metadata: MetaData, name: str = DEFAULT_OUTBOX_TABLE) -> Table:
     )
 
 
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One event as its outbox row stores it: ``value`` serialised, ``headers`` with the
+    current request id and trace context added (unless the caller set them)."""
+
+    topic: str
+    key: str | None
+    value: bytes
+    headers: dict[str, str]
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        topic: str,
+        key: str | None,
+        value: ProtobufMessage | bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> "OutboxEntry":
+        merged = dict(headers or {})
+        if (request_id := current_request_id()) is not None:
+            merged.setdefault(EventHeader.REQUEST_ID, request_id)
+        if (traceparent := current_traceparent()) is not None:
+            merged.setdefault(EventHeader.TRACEPARENT, traceparent)
+        payload = value if isinstance(value, bytes) else value.SerializeToString()
+        return cls(topic, key, payload, merged)
+
+    @property
+    def headers_json(self) -> str:
+        """The headers as the ``jsonb`` text a plain asyncpg statement sends."""
+        return orjson.dumps(self.headers, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 async def enqueue(
     session: AsyncSession,
     table: Table,
@@ -79,17 +114,14 @@ async def enqueue(
 
     The current request id and trace context are added to the headers unless the
     caller set them. The relay is notified in the same statement; PostgreSQL delivers
-    the notification only when the transaction commits.
+    the notification only when the transaction commits. (A statement on a plain
+    connection that writes its own row takes an :class:`OutboxEntry` and calls
+    ``pg_notify`` itself.)
     """
-    merged = dict(headers or {})
-    if (request_id := current_request_id()) is not None:
-        merged.setdefault(EventHeader.REQUEST_ID, request_id)
-    if (traceparent := current_traceparent()) is not None:
-        merged.setdefault(EventHeader.TRACEPARENT, traceparent)
-    payload = value if isinstance(value, bytes) else value.SerializeToString()
+    entry = OutboxEntry.of(topic=topic, key=key, value=value, headers=headers)
     statement = (
         insert(table)
-        .values(topic=topic, key=key, value=payload, headers=merged)
+        .values(topic=entry.topic, key=entry.key, value=entry.value, headers=entry.headers)
         .returning(table.c.id, func.pg_notify(table.name, ""))
     )
     row = (await session.execute(statement)).one()

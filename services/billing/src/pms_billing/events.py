@@ -4,7 +4,9 @@ change (the platform's relay publishes it to the ``billing`` topic after the com
 The inbound ``patient`` events are in ``handlers.py``."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,12 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pms_billing.models import Account, Invoice, outbox_events
 from pms_contracts.billing_event_pb2 import BillingEvent
 from pms_contracts.vocabulary import BillingEventType, EventHeader
-from pms_platform.outbox import enqueue
+from pms_platform.outbox import OutboxEntry, enqueue
+
+
+class AccountIds(Protocol):
+    """What an event needs of an account (a stored one, or one about to be)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def patient_id(self) -> uuid.UUID: ...
 
 
 def build_billing_event(
     event_type: BillingEventType,
-    account: Account,
+    account: AccountIds,
     invoice: Invoice | None,
     *,
     event_id: uuid.UUID,
@@ -39,6 +51,12 @@ def build_billing_event(
     return event
 
 
+@dataclass(frozen=True)
+class NewAccountIds:
+    id: uuid.UUID
+    patient_id: uuid.UUID
+
+
 class OutboxBillingEvents:
     """Writes billing events to the outbox, keyed by patient id (one patient's events
     stay in order on one partition)."""
@@ -53,13 +71,25 @@ class OutboxBillingEvents:
         account: Account,
         invoice: Invoice | None = None,
     ) -> None:
+        entry = self.entry(event_type, account, invoice)
+        await enqueue(
+            session,
+            outbox_events,
+            topic=entry.topic,
+            key=entry.key,
+            value=entry.value,
+            headers=entry.headers,
+        )
+
+    def entry(
+        self, event_type: BillingEventType, account: AccountIds, invoice: Invoice | None = None
+    ) -> OutboxEntry:
+        """The outbox row of the event, for a statement that writes it itself."""
         event_id = uuid.uuid4()
         event = build_billing_event(
             event_type, account, invoice, event_id=event_id, occurred_at=datetime.now(UTC)
         )
-        await enqueue(
-            session,
-            outbox_events,
+        return OutboxEntry.of(
             topic=self.topic,
             key=str(account.patient_id),
             value=event,

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, NoReturn
 
+import asyncpg
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -115,6 +116,16 @@ class BillingServicer(BillingServiceServicer):
         async with self._database.transaction() as session:
             yield session
 
+    @asynccontextmanager
+    async def _connection(self, context: Context) -> AsyncIterator[asyncpg.Connection]:
+        """A plain connection for a call that is one statement (its own transaction);
+        the deadline is kept as in :meth:`_transaction`."""
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline exceeded")
+        async with self._database.connection() as connection:
+            yield connection
+
     async def CreateBillingAccount(
         self, request: pb.BillingRequest, context: Context
     ) -> pb.BillingResponse:
@@ -123,8 +134,8 @@ class BillingServicer(BillingServiceServicer):
                 NewAccount,
                 {"patientId": request.patientId, "name": request.name, "email": request.email},
             )
-            async with self._transaction(context) as session:
-                account = await self._service.open_account(session, new)
+            async with self._connection(context) as connection:
+                account = await self._service.open_account(connection, new)
         return pb.BillingResponse(accountId=str(account.id), status=account.status)
 
     async def GetBillingAccount(

@@ -1,14 +1,18 @@
-"""All of the billing service's SQL. Every method works in the caller's transaction."""
+"""All of the billing service's SQL. Every method of :class:`BillingRepository` works in
+the caller's transaction; :func:`open_account_once` is one statement on a plain asyncpg
+connection (the hot gRPC call every patient registration makes)."""
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms_billing.models import Account, AccountStatus, Invoice, Payment
+from pms_billing.models import Account, AccountStatus, Invoice, Payment, outbox_events
+from pms_platform.outbox import OutboxEntry
 
 
 @dataclass(frozen=True)
@@ -22,27 +26,6 @@ class InvoiceCursor:
 class BillingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def insert_account_if_absent(
-        self, *, patient_id: uuid.UUID, name: str, email: str, now: datetime
-    ) -> Account | None:
-        """The new account, or ``None`` when the patient already has one. Concurrent
-        callers wait on the unique index, so exactly one of them inserts."""
-        statement = (
-            insert(Account)
-            .values(
-                id=uuid.uuid4(),
-                patient_id=patient_id,
-                name=name,
-                email=email,
-                status=AccountStatus.ACTIVE,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=[Account.patient_id])
-            .returning(Account)
-        )
-        return (await self.session.scalars(statement)).one_or_none()
 
     async def find_account(self, patient_id: uuid.UUID, *, lock: bool = False) -> Account | None:
         """``lock`` holds the row until commit: one patient's changes (and so their
@@ -132,3 +115,64 @@ class BillingRepository:
             .returning(Payment)
         )
         return (await self.session.scalars(statement)).one_or_none()
+
+
+@dataclass(frozen=True)
+class OpenedAccount:
+    id: uuid.UUID
+    status: str
+    created: bool
+    """``False``: the patient already had this account (nothing written)."""
+
+
+# The account and, only when it is new, its event in the outbox (the relay notified),
+# in one statement: one round trip, one transaction. On conflict the patient's existing
+# account is read in the same statement.
+_OPEN_ACCOUNT = f"""
+    WITH created AS (
+        INSERT INTO billing_accounts (id, patient_id, name, email, status, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, '{AccountStatus.ACTIVE.value}', $5, $5)
+        ON CONFLICT (patient_id) DO NOTHING
+        RETURNING id, status
+    ), recorded AS (
+        INSERT INTO {outbox_events.name} (topic, key, value, headers)
+        SELECT $6, $7, $8, $9::jsonb FROM created
+        RETURNING pg_notify('{outbox_events.name}', '')
+    )
+    SELECT id, status, true FROM created WHERE (SELECT count(*) FROM recorded) = 1
+    UNION ALL
+    SELECT id, status, false FROM billing_accounts
+     WHERE patient_id = $2 AND NOT EXISTS (SELECT FROM created)
+"""  # noqa: S608
+_ACCOUNT_OF_PATIENT = "SELECT id, status, false FROM billing_accounts WHERE patient_id = $1"
+
+
+async def open_account_once(
+    connection: asyncpg.Connection,
+    *,
+    account_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    name: str,
+    email: str,
+    now: datetime,
+    event: OutboxEntry,
+) -> OpenedAccount:
+    """The patient's new account with ``event`` recorded, or the account they already
+    have. Concurrent callers wait on the unique index, so exactly one of them inserts."""
+    row = await connection.fetchrow(
+        _OPEN_ACCOUNT,
+        account_id,
+        patient_id,
+        name,
+        email,
+        now,
+        event.topic,
+        event.key,
+        event.value,
+        event.headers_json,
+    )
+    if row is None:  # a concurrent call committed it after this statement's snapshot
+        row = await connection.fetchrow(_ACCOUNT_OF_PATIENT, patient_id)
+    if row is None:  # accounts are never deleted, so the conflict's row is there
+        raise RuntimeError("account conflict without an account")
+    return OpenedAccount(row[0], row[1], row[2])

@@ -1,7 +1,7 @@
 """Billing's domain: ``BillingService`` (accounts, invoices and the invoice state
 machine), its domain errors and the invoice listing's page token. No HTTP or gRPC here;
 every method works in the caller's transaction, which commits the change, its events
-(outbox) and nothing else.
+(outbox) and nothing else (``open_account``, one statement, is its own transaction).
 
 Invoice states: DRAFT or ISSUED -> PAID (payment of the whole amount) or VOID. PAID and
 VOID are final; voiding a VOID invoice again changes nothing. Every change to a
@@ -18,11 +18,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms_billing.events import OutboxBillingEvents
+from pms_billing.events import NewAccountIds, OutboxBillingEvents
 from pms_billing.models import Account, AccountStatus, Invoice, InvoiceStatus
-from pms_billing.repository import BillingRepository, InvoiceCursor
+from pms_billing.repository import (
+    BillingRepository,
+    InvoiceCursor,
+    OpenedAccount,
+    open_account_once,
+)
 from pms_billing.schemas import InvoiceQuery, NewAccount, NewInvoice
 from pms_contracts.vocabulary import BillingEventType
 from pms_platform.errors import VALIDATION_DETAIL, BadRequestError, ConflictError, NotFoundError
@@ -98,19 +104,20 @@ class BillingService:
     def __init__(self, events: OutboxBillingEvents) -> None:
         self._events = events
 
-    async def open_account(self, session: AsyncSession, new: NewAccount) -> Account:
-        """The patient's account: created now, or the one they already have (unchanged)."""
-        repository = BillingRepository(session)
-        created = await repository.insert_account_if_absent(
-            patient_id=new.patient_id, name=new.name, email=new.email, now=_now()
+    async def open_account(self, connection: asyncpg.Connection, new: NewAccount) -> OpenedAccount:
+        """The patient's account: created now with its ACCOUNT_CREATED event, or the one
+        they already have (unchanged, no event). One statement: see
+        :func:`~pms_billing.repository.open_account_once`."""
+        ids = NewAccountIds(id=uuid.uuid4(), patient_id=new.patient_id)
+        return await open_account_once(
+            connection,
+            account_id=ids.id,
+            patient_id=new.patient_id,
+            name=new.name,
+            email=new.email,
+            now=_now(),
+            event=self._events.entry(BillingEventType.ACCOUNT_CREATED, ids),
         )
-        if created is not None:
-            await self._events.record(session, BillingEventType.ACCOUNT_CREATED, created)
-            return created
-        existing = await repository.find_account(new.patient_id)
-        if existing is None:  # accounts are never deleted, so the conflict's row is there
-            raise RuntimeError("account conflict without an account")
-        return existing
 
     async def get_account(self, session: AsyncSession, patient_id: uuid.UUID) -> Account:
         account = await BillingRepository(session).find_account(patient_id)
