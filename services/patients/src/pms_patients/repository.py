@@ -74,9 +74,10 @@ class PatientRepository:
         await self.session.refresh(patient)
 
     async def _flush_checking_email(self) -> None:
+        # No savepoint around it (two round trips per write): a duplicate email fails
+        # the whole request, whose transaction then rolls back.
         try:
-            async with self.session.begin_nested():
-                await self.session.flush()
+            await self.session.flush()
         except IntegrityError as error:
             if is_duplicate_email(error):
                 raise DuplicateEmailError from None
