@@ -1,9 +1,16 @@
 """The lag of each created patient to the analytics summary counting it."""
 
 import math
+from types import SimpleNamespace
+from typing import cast
 
 from pms_cli.bench.events import EventsOutcome, Poll, lags_ms, summarize
 from pms_cli.bench.kafka_probe import to_kafka_ms
+from pms_cli.bench.loadgen import LoadResult
+from pms_cli.bench.plan import BenchOptions
+from pms_cli.bench.run_context import BenchContext
+from pms_cli.bench.scenario_results import ScenarioResult
+from pms_cli.bench.scenarios import steady_events_rate
 
 
 def test_each_201_is_matched_to_the_first_later_poll_reaching_its_count() -> None:
@@ -55,3 +62,26 @@ def test_time_to_kafka_is_per_patient_and_may_be_negative() -> None:
     assert result["seen"] == 2
     assert result["not_seen"] == 1
     assert result["p50"] == 7.5  # the middle of -5 and 20
+
+
+def _run_with_create_peak(peak: float | None, events_rate: float | None = None) -> BenchContext:
+    scenarios = {}
+    if peak is not None:
+        create = ScenarioResult("create")
+        create.runs.append(
+            LoadResult("wrk", 16, 10.0, int(peak * 10), {"201": int(peak * 10)}, 0, {})
+        )
+        scenarios["create"] = create
+    return cast(
+        BenchContext,
+        SimpleNamespace(options=BenchOptions(events_rate=events_rate), scenarios=scenarios),
+    )
+
+
+def test_the_events_rate_is_80_percent_of_the_runs_create_peak() -> None:
+    assert steady_events_rate(_run_with_create_peak(170.0)) == 136.0
+
+
+def test_an_events_rate_asked_for_wins_and_without_a_create_peak_it_is_100() -> None:
+    assert steady_events_rate(_run_with_create_peak(170.0, events_rate=200.0)) == 200.0
+    assert steady_events_rate(_run_with_create_peak(None)) == 100.0

@@ -1,4 +1,4 @@
-"""Issue 14's targets (and the events target): each figure and verdict from a JSON-shaped
+"""Issue 14's targets and issue 15's the bench measures: each figure and verdict from a JSON-shaped
 result, and "not measured" with the reason when a scenario did not run."""
 
 from typing import Any
@@ -16,6 +16,8 @@ SEARCH = "search (?search=) p50 at 100,000 patients"
 RSS = "idle RSS per service"
 COLD = "cold start (launch of all five -> every /health/ready 200)"
 EVENTS = "events lag p99 (201 -> counted by analytics)"
+CREATE_CPU = "CPU per create, all processes (services, PostgreSQL, Kafka)"
+MIXED = "mixed 80/15/5 peak vs read peak"
 
 
 def _run(connections: int, p50: float = 5.0, p99: float = 20.0, **extra: Any) -> dict[str, Any]:
@@ -61,6 +63,12 @@ def results() -> dict[str, Any]:
                 "runs": [_run(16, **_cpu(1.8))],
                 "search": {"term": "Okonkwo", "matches": 2000, "runs": [_run(1, 6.0, 9.0)]},
             },
+            "create": {
+                "status": "measured",
+                "peak_ok_rate": 300.0,
+                "cpu_seconds_per_1000_requests": {"patients": 3.0, "postgres": 2.5, "kafka": 1.0},
+            },
+            "mixed": {"status": "measured", "peak_ok_rate": 600.0},
             "events": {
                 "status": "measured",
                 "achieved_rate": 199.0,
@@ -90,7 +98,9 @@ def test_every_target_of_the_issue_is_checked_in_its_order() -> None:
         SEARCH,
         RSS,
         COLD,
+        CREATE_CPU,
         EVENTS,
+        MIXED,
     ]
     assert all(c.met is True for c in checks), [c for c in checks if c.met is not True]
 
@@ -104,6 +114,8 @@ def test_figures_name_the_values_behind_each_verdict() -> None:
     assert checks[SEARCH].figure == "6.0 ms (p99 9.0 ms; 1 connection; 2,000 of 100,000 match)"
     assert checks[RSS].figure.startswith("max 60 MB (patients)")
     assert checks[COLD].figure == "2.40 s"
+    assert checks[CREATE_CPU].figure == "6.5 ms (patients 3.00, postgres 2.50, kafka 1.00)"
+    assert checks[MIXED].figure == "67 % (600 vs 900/s)"
 
 
 def test_thresholds_are_the_issues() -> None:
@@ -115,6 +127,9 @@ def test_thresholds_are_the_issues() -> None:
     assert thresholds[SEARCH] == "<= 10 ms"
     assert thresholds[RSS] == "<= 60 MB each"
     assert thresholds[COLD] == "<= 2.5 s"
+    assert thresholds[CREATE_CPU] == "<= 8 ms"
+    assert thresholds[EVENTS] == "<= 200 ms at 80 % of the create peak"
+    assert thresholds[MIXED] == ">= 60%"
 
 
 def test_each_target_missed() -> None:
@@ -128,6 +143,8 @@ def test_each_target_missed() -> None:
     scenarios["resources"]["rss_mb_idle"]["auth"] = 61.0
     scenarios["resources"]["cold_start"]["all_ready_seconds"] = 2.6
     scenarios["events"]["never_counted"] = 3
+    scenarios["create"]["cpu_seconds_per_1000_requests"]["kafka"] = 2.6  # 8.1 ms
+    scenarios["mixed"]["peak_ok_rate"] = 470.0  # 59 % of the 800 above
     assert all(check.met is False for check in check_targets(data))
 
 

@@ -64,7 +64,9 @@ def bench(
     ),
     profile: bool = typer.Option(False, help="Also profile gateway and patients (py-spy)."),
     seconds: float | None = typer.Option(None, help="Length of each load run (s)."),
-    events_rate: float = typer.Option(200.0, help="Creates per second in the events scenario."),
+    events_rate: float | None = typer.Option(
+        None, help="Creates per second in the events scenario (default: 80 % of the create peak)."
+    ),
     min_patients: int = typer.Option(
         1000, help="Register patients first until the list has at least this many."
     ),

@@ -90,7 +90,7 @@ class BenchOptions:
     start_platform: bool = True
     profile: bool = False
     seconds: float | None = None
-    events_rate: float = 200.0
+    events_rate: float | None = None  # None: 80 % of the run's create peak
     min_patients: int = 1000
     install_oha: bool = True
     cleanup: bool = False

@@ -29,6 +29,8 @@ class BenchContext(Protocol):
     watched: list[procs.Watched]
     platform: BenchPlatform | None
     tools: Tools
+    scenarios: dict[str, ScenarioResult]
+    """The scenarios run so far, by name."""
 
     def say(self, message: str) -> None: ...
 

@@ -193,9 +193,24 @@ async def login(run: BenchContext) -> ScenarioResult:
     return result
 
 
+STEADY_SHARE_OF_CREATE_PEAK = 0.8
+"""Issue 15's events target: the lag while creating steadily at 80 % of the create peak."""
+EVENTS_RATE_WITHOUT_PEAK = 100.0
+
+
+def steady_events_rate(run: BenchContext) -> float:
+    """``--events-rate``, else 80 % of this run's create peak (100/s without one)."""
+    if run.options.events_rate is not None:
+        return run.options.events_rate
+    create = run.scenarios.get("create")
+    peak = create.peak if create is not None and create.measured else None
+    return float(round(peak * STEADY_SHARE_OF_CREATE_PEAK)) if peak else EVENTS_RATE_WITHOUT_PEAK
+
+
 async def events(run: BenchContext) -> ScenarioResult:
     result = ScenarioResult("events")
-    main_rate = run.options.events_rate
+    main_rate = steady_events_rate(run)
+    result.extra["create_peak_share"] = STEADY_SHARE_OF_CREATE_PEAK
     rates = sorted({*run.plan.events_extra_rates, main_rate})
     by_rate = []
     for rate in rates:
