@@ -138,6 +138,25 @@ async def test_two_instances_sharing_four_partitions_through_rebalances_count_as
         )
 
 
+async def test_batches_applied_at_once_end_with_the_numbers_of_one_event_at_a_time(
+    analytics_factory: AnalyticsFactory, topics: Topics, producer: EventProducer
+) -> None:
+    # Published before either consumer starts, so that the batched one gets large
+    # batches in which one patient is created, updated and deleted, and invoices of one
+    # day and currency add up; the other applies each event in a transaction of its own.
+    work = workload(patients=120, seed=9)
+    await work.publish(producer, topics)
+    async with (
+        analytics_factory(consumer_max_poll_records=500) as batched,
+        analytics_factory(on=_other_group(topics), consumer_max_poll_records=1) as single,
+    ):
+        await batched.wait_for_processed(work.size)
+        await single.wait_for_processed(work.size)
+
+        assert await batched.reports() == await single.reports()
+        assert totals_of(await batched.summary()) == work.expected
+
+
 def _other_group(topics: Topics) -> Topics:
     return Topics(
         topics.patient,

@@ -24,17 +24,15 @@ import asyncio
 import collections
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Generic
 
-from sqlalchemy import ARRAY, String, Table, cast, func, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table
 
 from pms_contracts.vocabulary import DeadLetterHeader, EventHeader
 from pms_platform.consumer_metrics import ConsumerMetrics
 from pms_platform.db import Database
+from pms_platform.event_batches import BatchApplier, claim_event_keys
 from pms_platform.event_handlers import (
     DeadLetterFilter,
     EventHandler,
@@ -51,18 +49,6 @@ from pms_platform.request_context import bound_request_id
 from pms_platform.retention import RetentionPurge
 
 _log = get_logger("pms.consumer")
-
-_BatchFailure = tuple[int | None, Exception | None]
-"""Why a batch was not applied together: the index of the event whose handler raised
-(``None``: no handler raised) and the error (``None``: the batch was not tried)."""
-
-
-@dataclass
-class _HandlerFailed(Exception):
-    """The handler of the batch's event at ``index`` raised ``error``."""
-
-    index: int
-    error: Exception
 
 
 class _Stopping(Exception):
@@ -105,6 +91,7 @@ class IdempotentConsumer(Generic[MessageT]):
         self._database = database
         self._table = processed_table
         self._handler = handler
+        self._batches = BatchApplier(database, processed_table, handler)
         self._topics = list(topics)
         self._group_id = group_id
         self._dead_letter_topics = dict(dead_letter_topics or {})
@@ -214,11 +201,13 @@ class IdempotentConsumer(Generic[MessageT]):
         await self._purge.run_when_due()
 
     async def process_batch(self, batch: list[ConsumedEvent]) -> int:
-        """Apply a polled batch (see :meth:`_apply_together`); how many of its events,
-        from the first, are done (applied, skipped or dead-lettered): their offsets may be
-        committed. Fewer than all only when the loop is stopping."""
-        failure = await self._apply_together(batch)
-        if failure is None:
+        """Apply a polled batch (:class:`~pms_platform.event_batches.BatchApplier`); how
+        many of its events, from the first, are done (applied, skipped, dead-lettered):
+        their offsets may be committed. Fewer than all only when the loop is stopping."""
+        failure = await self._batches.apply(batch)
+        if isinstance(failure, list):  # applied together: the outcomes
+            for event, outcome in zip(batch, failure, strict=True):
+                self._count(event, outcome)
             return len(batch)
         for index, event in enumerate(batch):
             try:
@@ -226,67 +215,6 @@ class IdempotentConsumer(Generic[MessageT]):
             except _Stopping:
                 return index  # the rest stays uncommitted and comes back later
         return len(batch)
-
-    async def _apply_together(self, batch: list[ConsumedEvent]) -> "_BatchFailure | None":
-        """Apply a batch in one transaction: its keys claimed in one statement, each new
-        event handled in order, one commit. Under load this saves a transaction (and a
-        claim statement) per event. ``False`` when the batch has one event, when one does
-        not decode, or when anything failed (the transaction rolled back): the caller
-        then takes the events one by one, which dead-letters the poison and retries; the
-        failure is returned (with the index of the event whose handler raised it, which
-        counts as that event's first attempt)."""
-        if len(batch) < 2:
-            return (None, None)
-        try:
-            decoded = [(event, self._handler.decode(event)) for event in batch]
-        except Exception:
-            return (None, None)
-        keys = [
-            (self._handler.event_id(message) or fallback_event_key(event))[:255]
-            for event, message in decoded
-        ]
-        outcomes: list[EventOutcome] = []
-        try:
-            async with self._database.transaction() as session:
-                new_keys = await self._claim_keys(session, keys, [e.topic for e in batch])
-                for (event, message), key in zip(decoded, keys, strict=True):
-                    if key not in new_keys:
-                        _log.info("duplicate event skipped", topic=event.topic, offset=event.offset)
-                        outcomes.append(EventOutcome.DUPLICATE)
-                        continue
-                    new_keys.discard(key)  # a second copy in this batch is a duplicate
-                    try:
-                        with bound_request_id(event.headers.get(EventHeader.REQUEST_ID)):
-                            await self._handler.handle(session, message, event)
-                    except Exception as error:
-                        raise _HandlerFailed(len(outcomes), error) from error
-                    outcomes.append(EventOutcome.APPLIED)
-        except Exception as error:
-            _log.info("batch rolled back; applying it event by event", error=type(error).__name__)
-            if isinstance(error, _HandlerFailed):
-                return (error.index, error.error)
-            return (None, error)
-        for event, outcome in zip(batch, outcomes, strict=True):
-            self._count(event, outcome)
-        return None
-
-    async def _claim_keys(
-        self, session: AsyncSession, keys: list[str], topics: list[str]
-    ) -> set[str]:
-        """Insert the keys of a batch in one statement; the ones not seen before."""
-        claimed = await session.execute(
-            insert(self._table)
-            .from_select(
-                ["event_key", "topic"],
-                select(
-                    func.unnest(cast(keys, ARRAY(String))),
-                    func.unnest(cast(topics, ARRAY(String))),
-                ),
-            )
-            .on_conflict_do_nothing()
-            .returning(self._table.c.event_key)
-        )
-        return set(claimed.scalars())
 
     async def process(
         self, event: ConsumedEvent, first_error: Exception | None = None
@@ -338,7 +266,7 @@ class IdempotentConsumer(Generic[MessageT]):
 
     async def _apply(self, key: str, message: MessageT, event: ConsumedEvent) -> EventOutcome:
         async with self._database.transaction() as session:
-            if not await self._claim_keys(session, [key[:255]], [event.topic]):
+            if not await claim_event_keys(session, self._table, [key[:255]], [event.topic]):
                 _log.info("duplicate event skipped", topic=event.topic, offset=event.offset)
                 return EventOutcome.DUPLICATE
             await self._handler.handle(session, message, event)

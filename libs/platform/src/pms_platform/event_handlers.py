@@ -3,9 +3,9 @@ consumer tells back: the handler protocol, the poison error, the outcome of an e
 the processed-events table that makes it idempotent, and the dead letter's headers.
 The loop itself is :mod:`pms_platform.event_consumer`."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, func
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -53,6 +53,17 @@ class EventHandler(Protocol[MessageT]):
     async def handle(self, session: AsyncSession, message: MessageT, event: ConsumedEvent) -> None:
         """Apply the event in ``session`` (committed by the loop, with the dedup key)."""
         ...
+
+
+@runtime_checkable
+class BatchEventHandler(EventHandler[MessageT], Protocol[MessageT]):
+    """A handler that can also apply several new events at once, in order, in one session
+    (set-based SQL instead of statements per event). The consumer uses it for a batch;
+    when it raises, the batch rolls back and each event goes through ``handle`` alone."""
+
+    async def handle_all(
+        self, session: AsyncSession, items: Sequence[tuple[MessageT, ConsumedEvent]]
+    ) -> None: ...
 
 
 def processed_events_table(metadata: MetaData, name: str = DEFAULT_PROCESSED_TABLE) -> Table:

@@ -1,7 +1,7 @@
 """Analytics' inbound events: ``AnalyticsEventHandler`` decodes the ``patient`` and
 ``billing`` records into changes that carry no personal details and gives them to the
 service; ``analytics_consumer`` is the platform's idempotent consumer that runs it on
-both topics (one transaction per event), shared by the app, the rebuild and the tests.
+both topics (one transaction per polled batch), shared by the app, the rebuild and the tests.
 Given a registry, the consumer exports ``analytics_events_processed_total{topic,outcome}``,
 ``analytics_events_failed_total{topic,error_type}`` and
 ``analytics_consumer_lag{topic,partition}``. Analytics publishes no events (there is no
@@ -15,6 +15,7 @@ never their values (they may be patient details).
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from prometheus_client import CollectorRegistry
@@ -133,6 +134,12 @@ class AnalyticsEventHandler:
         self, session: AsyncSession, message: AnalyticsChange, event: ConsumedEvent
     ) -> None:
         await self._service.apply_change(session, message)
+
+    async def handle_all(
+        self, session: AsyncSession, items: Sequence[tuple[AnalyticsChange, ConsumedEvent]]
+    ) -> None:
+        """A batch's new events at once (the consumer's batch path)."""
+        await self._service.apply_changes(session, [change for change, _ in items])
 
 
 METRICS_PREFIX = "analytics"

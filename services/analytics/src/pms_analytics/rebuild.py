@@ -5,8 +5,8 @@ This is the one module of analytics that opens its own transactions (it takes th
 ``Database``): the rebuild runs outside any request or consumed event, so no transport
 opens one for it. It empties the aggregates in a transaction of its own (committed
 before the replay starts, retried when the failure is transient), lets the replaying
-consumer commit one transaction per event as it always does, and reads the resulting
-totals in a last one.
+consumer commit one transaction per polled batch as it always does, and reads the
+resulting totals in a last one.
 
 The steps, in an order that keeps every interruption recoverable:
 
@@ -154,9 +154,9 @@ async def _replay(
     last_progress = time.monotonic()
     async with consumer:
         async for batch in consumer.batches():
-            for event in batch:
-                if event.offset < marks.get((event.topic, event.partition), 0):
-                    await replayer.process(event)
+            due = [e for e in batch if e.offset < marks.get((e.topic, e.partition), 0)]
+            if due:
+                await replayer.process_batch(due)  # one transaction, set-based SQL
             if batch:
                 last_progress = time.monotonic()
             positions = await consumer.positions()

@@ -3,8 +3,9 @@ per-patient state, moved by each change, and the rebuild's emptying) and
 ``ReportReader`` (the reports, which read the aggregate tables only).
 
 Writers add to counters with ``INSERT ... ON CONFLICT DO UPDATE SET n = n + delta``, all
-counter tables in one statement per event, rows in sorted order: concurrent consumers
-then lock shared rows in the same order and cannot deadlock each other.
+counter tables in one statement per event (or per batch of events), rows in sorted
+order: concurrent consumers then lock shared rows in the same order and cannot deadlock
+each other.
 """
 
 import uuid
@@ -50,7 +51,7 @@ class CountChanges:
     totals: Mapping[TotalName, int] = field(default_factory=dict)
     registrations: Mapping[tuple[RegistrationBasis, date], int] = field(default_factory=dict)
     active_birth_dates: Mapping[date, int] = field(default_factory=dict)
-    invoice: InvoiceAmount | None = None
+    invoices: Sequence[InvoiceAmount] = ()
 
 
 # Each counter table gets its rows from arrays (empty ones add nothing), so the text is
@@ -90,6 +91,35 @@ _ADD_COUNTS = text(
     SELECT * FROM unnest(CAST(:total_names AS varchar[]), CAST(:total_deltas AS bigint[]))
     ON CONFLICT (name) DO UPDATE SET value = t.value + excluded.value
     """
+)
+
+
+_PATIENTS_FOR_UPDATE = text(
+    """
+    SELECT patient_id, active, date_of_birth, registered_date, last_event_at
+      FROM patient_states WHERE patient_id = ANY(CAST(:ids AS uuid[]))
+     ORDER BY patient_id FOR UPDATE
+    """
+)
+_PATIENT_ROWS = """unnest(
+        CAST(:ids AS uuid[]), CAST(:active AS boolean[]), CAST(:dates_of_birth AS date[]),
+        CAST(:registered_dates AS date[]), CAST(:last_event_ats AS timestamptz[]))"""
+_INSERT_PATIENTS = text(
+    f"""
+    INSERT INTO patient_states (patient_id, active, date_of_birth, registered_date,
+                                last_event_at)
+    SELECT * FROM {_PATIENT_ROWS}
+    """  # noqa: S608
+)
+_UPDATE_PATIENTS = text(
+    f"""
+    UPDATE patient_states AS p
+       SET active = u.active, date_of_birth = u.date_of_birth,
+           registered_date = u.registered_date, last_event_at = u.last_event_at
+      FROM {_PATIENT_ROWS}
+        AS u(patient_id, active, date_of_birth, registered_date, last_event_at)
+     WHERE p.patient_id = u.patient_id
+    """  # noqa: S608
 )
 
 
@@ -133,16 +163,48 @@ class AggregateWriter:
         else:
             await self.session.execute(insert(PatientState).values(patient_id=patient_id, **values))
 
+    async def patients_for_update(
+        self, patient_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, PatientSnapshot]:
+        """The states of those of ``patient_ids`` known, locked until the transaction
+        ends, in id order (so two consumers lock shared rows in one order)."""
+        rows = await self.session.execute(_PATIENTS_FOR_UPDATE, {"ids": sorted(patient_ids)})
+        return {row[0]: PatientSnapshot(*row[1:]) for row in rows}
+
+    async def save_patients(
+        self,
+        new: Mapping[uuid.UUID, PatientSnapshot],
+        known: Mapping[uuid.UUID, PatientSnapshot],
+    ) -> None:
+        """:meth:`save_patient` for many: ``new`` rows by plain INSERT (a concurrent first
+        event for one of them fails the batch), ``known`` ones updated; one statement each."""
+        for statement, states in ((_INSERT_PATIENTS, new), (_UPDATE_PATIENTS, known)):
+            if states:
+                rows = sorted(states.items())
+                await self.session.execute(
+                    statement,
+                    {
+                        "ids": [patient_id for patient_id, _ in rows],
+                        "active": [state.active for _, state in rows],
+                        "dates_of_birth": [state.date_of_birth for _, state in rows],
+                        "registered_dates": [state.registered_date for _, state in rows],
+                        "last_event_ats": [state.last_event_at for _, state in rows],
+                    },
+                )
+
     async def add_counts(self, counts: CountChanges) -> None:
-        """Add to every counter an event moves, in one statement (one round trip)."""
+        """Add to every counter an event (or a batch) moves, in one statement."""
         registrations = sorted(counts.registrations.items())
         birth_dates = sorted(counts.active_birth_dates.items())
         totals = sorted(counts.totals.items())
-        invoice = counts.invoice
-        figures = dict.fromkeys(_FIGURES, 0)
-        if invoice is not None:
-            figures[f"{invoice.figure}_count"] = 1
-            figures[f"{invoice.figure}_minor"] = invoice.amount_minor
+        per_day: dict[tuple[date, str], dict[str, int]] = {}
+        for invoice in counts.invoices:
+            figures = per_day.setdefault(
+                (invoice.day, invoice.currency), dict.fromkeys(_FIGURES, 0)
+            )
+            figures[f"{invoice.figure}_count"] += 1
+            figures[f"{invoice.figure}_minor"] += invoice.amount_minor
+        invoice_rows = sorted(per_day.items())
         await self.session.execute(
             _ADD_COUNTS,
             {
@@ -153,9 +215,9 @@ class AggregateWriter:
                 "registration_deltas": [delta for _, delta in registrations],
                 "birth_dates": [day for day, _ in birth_dates],
                 "birth_date_deltas": [delta for _, delta in birth_dates],
-                "invoice_days": [invoice.day] if invoice else [],
-                "invoice_currencies": [invoice.currency] if invoice else [],
-                **{figure: [value] if invoice else [] for figure, value in figures.items()},
+                "invoice_days": [day for (day, _), _ in invoice_rows],
+                "invoice_currencies": [currency for (_, currency), _ in invoice_rows],
+                **{figure: [row[figure] for _, row in invoice_rows] for figure in _FIGURES},
             },
         )
 

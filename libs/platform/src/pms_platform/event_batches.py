@@ -1,0 +1,127 @@
+"""A polled batch of events applied in one transaction, for
+:class:`~pms_platform.event_consumer.IdempotentConsumer`: the batch's processed-event
+keys claimed in one statement, its new events handled in order (all at once when the
+handler is a :class:`~pms_platform.event_handlers.BatchEventHandler`), one commit. Under
+load that is one transaction and one claim per batch instead of per event.
+
+Anything that fails rolls the whole batch back, and the consumer then applies its events
+one transaction each, which tells a poison event from its neighbours and retries the
+rest; the failure says which event's handler raised (that counts as its first attempt).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic
+
+from sqlalchemy import ARRAY, String, Table, cast, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pms_contracts.vocabulary import EventHeader
+from pms_platform.db import Database
+from pms_platform.event_handlers import (
+    BatchEventHandler,
+    EventHandler,
+    EventOutcome,
+    MessageT,
+    fallback_event_key,
+)
+from pms_platform.kafka import ConsumedEvent
+from pms_platform.logging import get_logger
+from pms_platform.request_context import bound_request_id
+
+_log = get_logger("pms.consumer")
+
+BatchFailure = tuple[int | None, Exception | None]
+"""Why a batch was not applied together: the index of the event whose handler raised
+(``None``: no handler raised) and the error (``None``: the batch was not tried)."""
+
+
+@dataclass
+class _HandlerFailed(Exception):
+    """The handler of the batch's event at ``index`` raised ``error``."""
+
+    index: int
+    error: Exception
+
+
+async def claim_event_keys(
+    session: AsyncSession, table: Table, keys: Sequence[str], topics: Sequence[str]
+) -> set[str]:
+    """Insert the processed-event ``keys`` (with their topics) in one statement; the ones
+    not seen before."""
+    claimed = await session.execute(
+        insert(table)
+        .from_select(
+            ["event_key", "topic"],
+            select(
+                func.unnest(cast(list(keys), ARRAY(String))),
+                func.unnest(cast(list(topics), ARRAY(String))),
+            ),
+        )
+        .on_conflict_do_nothing()
+        .returning(table.c.event_key)
+    )
+    return set(claimed.scalars())
+
+
+class BatchApplier(Generic[MessageT]):
+    def __init__(
+        self, database: Database, processed_table: Table, handler: EventHandler[MessageT]
+    ) -> None:
+        self._database = database
+        self._table = processed_table
+        self._handler = handler
+
+    async def apply(self, batch: list[ConsumedEvent]) -> list[EventOutcome] | BatchFailure:
+        """Each event's outcome, the batch applied and committed; else why not (a single
+        event, one that does not decode, a failure that rolled it back), and the caller
+        takes the events one by one."""
+        if len(batch) < 2:
+            return (None, None)
+        try:
+            decoded = [(event, self._handler.decode(event)) for event in batch]
+        except Exception:
+            return (None, None)
+        keys = [
+            (self._handler.event_id(message) or fallback_event_key(event))[:255]
+            for event, message in decoded
+        ]
+        outcomes: list[EventOutcome] = []
+        try:
+            async with self._database.transaction() as session:
+                new_keys = await claim_event_keys(
+                    session, self._table, keys, [e.topic for e in batch]
+                )
+                fresh: list[tuple[int, MessageT, ConsumedEvent]] = []
+                for index, ((event, message), key) in enumerate(zip(decoded, keys, strict=True)):
+                    if key in new_keys:
+                        new_keys.discard(key)  # a second copy in this batch is a duplicate
+                        fresh.append((index, message, event))
+                        outcomes.append(EventOutcome.APPLIED)
+                    else:
+                        _log.info("duplicate event skipped", topic=event.topic, offset=event.offset)
+                        outcomes.append(EventOutcome.DUPLICATE)
+                await self._handle_fresh(session, fresh)
+        except Exception as error:
+            _log.info("batch rolled back; applying it event by event", error=type(error).__name__)
+            if isinstance(error, _HandlerFailed):
+                return (error.index, error.error)
+            return (None, error)
+        return outcomes
+
+    async def _handle_fresh(
+        self, session: AsyncSession, fresh: list[tuple[int, MessageT, ConsumedEvent]]
+    ) -> None:
+        """The batch's new events (with their place in it), in order: all at once if the
+        handler can, else one by one (a failure then names the event, which counts it as
+        its first attempt)."""
+        if isinstance(self._handler, BatchEventHandler) and len(fresh) > 1:
+            await self._handler.handle_all(session, [(m, e) for _, m, e in fresh])
+            return
+        for index, message, event in fresh:
+            try:
+                with bound_request_id(event.headers.get(EventHeader.REQUEST_ID)):
+                    await self._handler.handle(session, message, event)
+            except Exception as error:
+                raise _HandlerFailed(index, error) from error
