@@ -17,8 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Table, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+import orjson
+from sqlalchemy import Table
 
 from pms_platform.db import Database
 from pms_platform.kafka import EventProducer
@@ -47,6 +47,27 @@ class RelayPass:
 
 
 ProducerFactory = Callable[[], EventProducer]
+
+
+def _claim_statement(table: str) -> str:
+    """Up to $1 unsent rows in id order, locked (others skip them). A row waits for the
+    next pass while an earlier unsent row of its key is claimed by another relay."""
+    return f"""
+        WITH claimed AS (
+            SELECT id, key FROM {table} WHERE sent_at IS NULL
+             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+        )
+        SELECT row.id, row.topic, row.key, row.value, row.headers
+          FROM {table} AS row JOIN claimed ON claimed.id = row.id
+         WHERE claimed.key IS NULL OR NOT EXISTS (
+               SELECT FROM {table} AS earlier
+                WHERE earlier.sent_at IS NULL AND earlier.key = claimed.key
+                  AND earlier.id < claimed.id
+                  AND earlier.id NOT IN (SELECT id FROM claimed))
+         ORDER BY row.id
+    """  # noqa: S608
+
+
 _Failure = tuple[int, Exception]
 
 
@@ -97,6 +118,7 @@ class OutboxRelay:
             interval_seconds=purge_interval_seconds,
             batch_size=10_000,
         )
+        self._claim_statement = _claim_statement(table.name)
         self._producer: EventProducer | None = None
         self._listener: asyncpg.Connection | None = None
         self._wakeup = asyncio.Event()
@@ -128,12 +150,12 @@ class OutboxRelay:
         """Claim up to one batch of unsent rows, publish them, mark the acknowledged
         ones sent. A broker failure stops that key's rows (order) and is returned."""
         producer = await self._ready_producer()
-        async with self._database.transaction() as session:
-            rows = await self._claim(session)
+        async with self._database.connection() as connection, connection.transaction():
+            rows = await self._claim(connection)
             if not rows:
                 return RelayPass(sent=0, claimed=0)
             sent, failures = await self._send(producer, rows)
-            await self._mark(session, sent, failures)
+            await self._mark(connection, sent, failures)
         for row_id, error in failures.items():
             _log.warning(
                 "outbox publish failed",
@@ -167,35 +189,17 @@ class OutboxRelay:
             await self._purge.run_when_due()
             await self._sleep(self._poll_interval)
 
-    async def _claim(self, session: AsyncSession) -> list[OutboxRow]:
-        t = self._table
-        claimed = (
-            select(t.c.id, t.c.key)
-            .where(t.c.sent_at.is_(None))
-            .order_by(t.c.id)
-            .limit(self._batch_size)
-            .with_for_update(skip_locked=True)
-            .cte("claimed")
-        )
-        earlier = t.alias("earlier")
-        # An earlier unsent row of the same key that we did not claim is being published
-        # by another relay: our row waits for the next pass.
-        blocked = exists().where(
-            earlier.c.sent_at.is_(None),
-            earlier.c.key == claimed.c.key,
-            earlier.c.id < claimed.c.id,
-            earlier.c.id.not_in(select(claimed.c.id)),
-        )
-        statement = (
-            select(t.c.id, t.c.topic, t.c.key, t.c.value, t.c.headers)
-            .join(claimed, claimed.c.id == t.c.id)
-            .where(or_(claimed.c.key.is_(None), ~blocked))
-            .order_by(t.c.id)
-        )
-        result = await session.execute(statement)
+    async def _claim(self, connection: asyncpg.Connection) -> list[OutboxRow]:
+        rows = await connection.fetch(self._claim_statement, self._batch_size)
         return [
-            OutboxRow(id=r.id, topic=r.topic, key=r.key, value=r.value, headers=r.headers or {})
-            for r in result
+            OutboxRow(
+                id=row[0],
+                topic=row[1],
+                key=row[2],
+                value=row[3],
+                headers=orjson.loads(row[4]) if row[4] else {},
+            )
+            for row in rows
         ]
 
     async def _send(
@@ -230,23 +234,21 @@ class OutboxRelay:
         return sent, failures
 
     async def _mark(
-        self, session: AsyncSession, sent: Sequence[int], failures: Mapping[int, Exception]
+        self, connection: asyncpg.Connection, sent: Sequence[int], failures: Mapping[int, Exception]
     ) -> None:
-        t = self._table
+        table = self._table.name
         if sent:
-            await session.execute(
-                update(t)
-                .where(t.c.id.in_(sent))
-                .values(sent_at=func.now(), attempts=t.c.attempts + 1, last_error=None)
+            await connection.execute(
+                f"UPDATE {table} SET sent_at = now(), attempts = attempts + 1,"  # noqa: S608
+                " last_error = NULL WHERE id = ANY($1::bigint[])",
+                list(sent),
             )
         for row_id, error in failures.items():
-            await session.execute(
-                update(t)
-                .where(t.c.id == row_id)
-                .values(
-                    attempts=t.c.attempts + 1,
-                    last_error=f"{type(error).__name__}: {error}"[:500],
-                )
+            await connection.execute(
+                f"UPDATE {table} SET attempts = attempts + 1, last_error = $2"  # noqa: S608
+                " WHERE id = $1",
+                row_id,
+                f"{type(error).__name__}: {error}"[:500],
             )
 
     async def _ready_producer(self) -> EventProducer:
