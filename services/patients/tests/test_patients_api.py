@@ -141,6 +141,35 @@ async def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer_an
     assert listed.headers["x-total-count"] == "1"
 
 
+async def test_concurrent_retries_with_one_idempotency_key_create_one_patient(
+    client: httpx.AsyncClient, as_role: Headers
+) -> None:
+    body = new_patient()
+    headers = {**as_role[Role.CLINICIAN], "Idempotency-Key": "retry-concurrent"}
+    responses = await asyncio.gather(
+        *(client.post("/patients", json=body, headers=headers) for _ in range(8))
+    )
+    assert [response.status_code for response in responses] == [201] * 8
+    assert len({response.json()["id"] for response in responses}) == 1
+    listed = await client.get("/patients", headers=as_role[Role.ADMIN])
+    assert listed.headers["x-total-count"] == "1"
+
+
+async def test_a_duplicate_email_under_a_new_idempotency_key_is_409_and_frees_the_key(
+    client: httpx.AsyncClient, as_role: Headers
+) -> None:
+    taken = await create(client, as_role[Role.ADMIN])
+    headers = {**as_role[Role.CLINICIAN], "Idempotency-Key": "retry-duplicate"}
+    refused = await client.post(
+        "/patients", json=new_patient(email=taken["email"]), headers=headers
+    )
+    assert refused.status_code == 409
+    # Nothing of the refused request was kept: the key now creates the patient it names.
+    created = await client.post("/patients", json=new_patient(), headers=headers)
+    assert created.status_code == 201
+    assert created.json()["id"] != taken["id"]
+
+
 async def test_the_same_idempotency_key_with_another_body_is_422(
     client: httpx.AsyncClient, as_role: Headers
 ) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pms_contracts.patient_event_pb2 import PatientEvent
 from pms_contracts.vocabulary import EventHeader, PatientEventType
 from pms_patients.models import Patient, outbox_events
-from pms_platform.outbox import enqueue
+from pms_platform.outbox import OutboxEntry, enqueue
 
 
 def build_patient_event(
@@ -44,18 +44,27 @@ class OutboxPatientEvents:
         self, session: AsyncSession, patient: Patient, event_type: PatientEventType
     ) -> None:
         """Queue the event in this transaction; the relay publishes it after the commit."""
-        event_id = uuid.uuid4()
-        event = build_patient_event(patient, event_type, event_id, datetime.now(UTC))
-        # The outbox adds the request id and the caller's trace context.
-        headers = {
-            EventHeader.EVENT_ID.value: str(event_id),
-            EventHeader.EVENT_TYPE.value: event_type.value,
-        }
+        entry = self.entry(patient, event_type)
         await enqueue(
             session,
             outbox_events,
+            topic=entry.topic,
+            key=entry.key,
+            value=entry.value,
+            headers=entry.headers,
+        )
+
+    def entry(self, patient: Patient, event_type: PatientEventType) -> OutboxEntry:
+        """The outbox row of the event, for a statement that writes it itself (the
+        request id and the caller's trace context added)."""
+        event_id = uuid.uuid4()
+        event = build_patient_event(patient, event_type, event_id, datetime.now(UTC))
+        return OutboxEntry.of(
             topic=self.topic,
             key=str(patient.id),
             value=event.SerializeToString(),
-            headers=headers,
+            headers={
+                EventHeader.EVENT_ID.value: str(event_id),
+                EventHeader.EVENT_TYPE.value: event_type.value,
+            },
         )

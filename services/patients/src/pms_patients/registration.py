@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from pms_patients.grpc_client import BillingClient, BillingUnavailableError
 from pms_patients.models import BillingStatus, Patient
-from pms_patients.repository import PatientRepository, mark_billing_active_now
+from pms_patients.repository import PatientRepository, mark_billing_active_now, patient_count
 from pms_patients.schemas import PatientCreate
 from pms_patients.service import PatientService
 from pms_platform.db import Database
@@ -57,8 +57,8 @@ class PatientRegistration:
         itself first; the retry worker leaves the patient alone until then
         (``INLINE_BILLING_HEAD_START``), so that billing is not asked twice at once.
         """
-        async with self.database.transaction() as session:
-            patient, replayed = await self.service.create(session, actor, data, idempotency_key)
+        async with self.database.connection() as connection, connection.transaction():
+            patient, replayed = await self.service.create(connection, actor, data, idempotency_key)
         if not replayed and patient.billing_status == BillingStatus.PENDING:
             await self.enrol(patient)
         return patient
@@ -67,11 +67,11 @@ class PatientRegistration:
         """Create all of ``bodies`` in one transaction, if there is no patient yet; returns
         how many were added. Billing is not asked here: the retry worker opens their
         accounts once their head start is over."""
-        async with self.database.transaction() as session:
-            if await PatientRepository(session).count():
+        async with self.database.connection() as connection, connection.transaction():
+            if await patient_count(connection):
                 return 0
             for body in bodies:
-                await self.service.create(session, actor, body)
+                await self.service.create(connection, actor, body)
         return len(bodies)
 
     async def enrol(self, patient: Patient) -> bool:

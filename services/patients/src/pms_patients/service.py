@@ -24,17 +24,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_contracts.vocabulary import PatientEventType
 from pms_patients.events import OutboxPatientEvents
-from pms_patients.models import AuditEntry, BillingStatus, IdempotencyKey, Patient
+from pms_patients.models import AuditEntry, BillingStatus, Patient
 from pms_patients.page_cache import CachedPage, PageCache
 from pms_patients.repository import (
     AuditQuery,
     AuditRepository,
     AuditStamp,
     DuplicateEmailError,
-    IdempotencyRepository,
+    IdempotencyClaim,
     PatientQuery,
     PatientReads,
     PatientRepository,
+    claimed_request,
+    patient_row,
+    record_audit,
+    register_patient,
 )
 from pms_patients.schemas import (
     AuditLogQuery,
@@ -157,60 +161,58 @@ class PatientService:
 
     async def create(
         self,
-        session: AsyncSession,
+        connection: asyncpg.Connection,
         actor: Principal,
         data: PatientCreate,
         idempotency_key: str | None = None,
     ) -> tuple[Patient, bool]:
-        """Insert a patient with its event and audit entry; ``True`` when it is a replay
-        of an earlier request with the same ``idempotency_key``."""
-        patient_id = uuid.uuid4()
-        if idempotency_key:
-            request = IdempotentRequest.of(idempotency_key, data)
-            first = await IdempotencyRepository(session).claim(
-                IdempotencyKey(
-                    user_id=actor.user_id,
-                    key=request.key,
-                    request_hash=request.body_hash,
-                    patient_id=patient_id,
-                    status_code=201,
-                )
-            )
-            if first is not None:
-                return await self._replay(session, actor, first, request), True
+        """Insert a patient with its event and audit entry, in one statement; ``True``
+        when it is a replay of an earlier request with the same ``idempotency_key``.
+        The caller holds ``connection`` in a transaction (a refusal must undo the key)."""
         patient = Patient(
-            id=patient_id,
+            id=uuid.uuid4(),
             name=data.name,
             email=data.email,
             address=data.address,
             date_of_birth=data.date_of_birth,
             registered_date=data.registered_date,
+            version=1,
+            billing_account_id=None,
             billing_status=BillingStatus.PENDING,
+            billing_attempts=0,
             billing_next_attempt_at=self._clock() + INLINE_BILLING_HEAD_START,
         )
-        try:
-            await PatientRepository(session).add(patient)
-        except DuplicateEmailError:
-            raise DuplicatePatientEmailError from None
-        await self._events.record(session, patient, PatientEventType.CREATED)
-        await _audit(session, actor, "CREATE", [patient.id])
+        request = IdempotentRequest.of(idempotency_key, data) if idempotency_key else None
+        claim = IdempotencyClaim(actor.user_id, request.key, request.body_hash) if request else None
+        done = await register_patient(
+            connection,
+            patient,
+            self._events.entry(patient, PatientEventType.CREATED),
+            AuditStamp.of(actor, "CREATE"),
+            claim,
+        )
+        if request is not None and not done.claimed:
+            return await self._replay(connection, actor, request), True
+        if done.created_at is None or done.updated_at is None:
+            raise DuplicatePatientEmailError
+        patient.created_at, patient.updated_at = done.created_at, done.updated_at
         return patient, False
 
     async def _replay(
-        self,
-        session: AsyncSession,
-        actor: Principal,
-        first: IdempotencyKey,
-        request: IdempotentRequest,
+        self, connection: asyncpg.Connection, actor: Principal, request: IdempotentRequest
     ) -> Patient:
-        if first.request_hash != request.body_hash:
+        first = await claimed_request(connection, actor.user_id, request.key)
+        if first is None:  # the key's row went with its patient
+            raise PatientNotFoundError
+        request_hash, patient_id = first
+        if request_hash != request.body_hash:
             raise UnprocessableError(
                 "This Idempotency-Key was already used with a different request body"
             )
-        patient = await PatientRepository(session).get(first.patient_id)
+        patient = await patient_row(connection, patient_id)
         if patient is None:
             raise PatientNotFoundError
-        await _audit(session, actor, "CREATE_REPLAYED", [patient.id])
+        await record_audit(connection, AuditStamp.of(actor, "CREATE_REPLAYED"), [patient.id])
         return patient
 
     async def update(
