@@ -10,7 +10,7 @@ from pms_cli.bench.loadgen import LoadResult
 from pms_cli.bench.plan import BenchOptions
 from pms_cli.bench.run_context import BenchContext
 from pms_cli.bench.scenario_results import ScenarioResult
-from pms_cli.bench.scenarios import steady_events_rate
+from pms_cli.bench.scenarios import half_peak_create_rate, steady_events_rate
 
 
 def test_each_201_is_matched_to_the_first_later_poll_reaching_its_count() -> None:
@@ -85,3 +85,8 @@ def test_the_events_rate_is_80_percent_of_the_runs_create_peak() -> None:
 def test_an_events_rate_asked_for_wins_and_without_a_create_peak_it_is_100() -> None:
     assert steady_events_rate(_run_with_create_peak(170.0, events_rate=200.0)) == 200.0
     assert steady_events_rate(_run_with_create_peak(None)) == 100.0
+
+
+def test_the_create_latency_is_measured_at_half_the_create_peak() -> None:
+    assert half_peak_create_rate(_run_with_create_peak(170.0)) == 85.0
+    assert half_peak_create_rate(_run_with_create_peak(None)) is None

@@ -18,6 +18,8 @@ COLD = "cold start (launch of all five -> every /health/ready 200)"
 EVENTS = "events lag p99 (201 -> counted by analytics)"
 CREATE_CPU = "CPU per create, all processes (services, PostgreSQL, Kafka)"
 MIXED = "mixed 80/15/5 peak vs read peak"
+CREATE_P99 = "create p99 at 50 % of the create peak (CO-corrected)"
+CREATE_CEILING = "create peak vs database ceiling of the create's SQL"
 
 
 def _run(connections: int, p50: float = 5.0, p99: float = 20.0, **extra: Any) -> dict[str, Any]:
@@ -56,7 +58,12 @@ def results() -> dict[str, Any]:
                 "runs": [_run(1, **_cpu(1.5)), _run(16, **_cpu(1.0)), _run(64, **_cpu(0.9))],
                 "cpu_seconds_per_1000_requests": {"patients": 1.2},
             },
-            "ceiling": {"status": "measured", "rate": 3000.0, "rate_with_audit": 1500.0},
+            "ceiling": {
+                "status": "measured",
+                "rate": 3000.0,
+                "rate_with_audit": 1500.0,
+                "rate_create": 1000.0,
+            },
             "read-100k": {
                 "status": "measured",
                 "patients_in_table": 100000,
@@ -74,6 +81,11 @@ def results() -> dict[str, Any]:
                 "achieved_rate": 199.0,
                 "lag_ms": {"p99": 150.0},
                 "never_counted": 0,
+                "half_create_peak": {
+                    "rate": 150.0,
+                    "create_latency_ms": {"p50": 9.0, "p99": 30.0},
+                    "failed": {},
+                },
             },
             "resources": {
                 "status": "measured",
@@ -98,8 +110,10 @@ def test_every_target_of_the_issue_is_checked_in_its_order() -> None:
         SEARCH,
         RSS,
         COLD,
+        CREATE_CEILING,
         CREATE_CPU,
         EVENTS,
+        CREATE_P99,
         MIXED,
     ]
     assert all(c.met is True for c in checks), [c for c in checks if c.met is not True]
@@ -116,6 +130,8 @@ def test_figures_name_the_values_behind_each_verdict() -> None:
     assert checks[COLD].figure == "2.40 s"
     assert checks[CREATE_CPU].figure == "6.5 ms (patients 3.00, postgres 2.50, kafka 1.00)"
     assert checks[MIXED].figure == "67 % (600 vs 900/s)"
+    assert checks[CREATE_P99].figure == "30.0 ms at 150/s"
+    assert checks[CREATE_CEILING].figure == "30 % (300 vs 1,000/s)"
 
 
 def test_thresholds_are_the_issues() -> None:
@@ -130,6 +146,8 @@ def test_thresholds_are_the_issues() -> None:
     assert thresholds[CREATE_CPU] == "<= 8 ms"
     assert thresholds[EVENTS] == "<= 200 ms at 80 % of the create peak"
     assert thresholds[MIXED] == ">= 60%"
+    assert thresholds[CREATE_P99] == "<= 40 ms"
+    assert thresholds[CREATE_CEILING] == ">= 25%"
 
 
 def test_each_target_missed() -> None:
@@ -145,6 +163,8 @@ def test_each_target_missed() -> None:
     scenarios["events"]["never_counted"] = 3
     scenarios["create"]["cpu_seconds_per_1000_requests"]["kafka"] = 2.6  # 8.1 ms
     scenarios["mixed"]["peak_ok_rate"] = 470.0  # 59 % of the 800 above
+    scenarios["events"]["half_create_peak"]["create_latency_ms"]["p99"] = 40.5
+    scenarios["ceiling"]["rate_create"] = 1300.0  # 23 %
     assert all(check.met is False for check in check_targets(data))
 
 

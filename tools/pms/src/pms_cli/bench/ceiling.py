@@ -33,6 +33,37 @@ AUDIT_INSERT = (
 )
 READ_SCRIPT = PAGE_QUERY + COUNT_QUERY
 READ_WITH_AUDIT_SCRIPT = "BEGIN;\n" + PAGE_QUERY + COUNT_QUERY + AUDIT_INSERT + "ROLLBACK;\n"
+# What the patients service writes for one create (its registration statement: the
+# patient, its event in the outbox, its audit entry; then billing's answer recorded),
+# in one transaction, rolled back: no event reaches the relay, no row stays.
+CREATE_SCRIPT = (
+    "\\set n random(1, 2000000000)\n"
+    "BEGIN;\n"
+    "WITH patient AS (\n"
+    "    INSERT INTO patients (id, name, email, address, date_of_birth, registered_date,\n"
+    "                          version, billing_status, billing_attempts,\n"
+    "                          billing_next_attempt_at)\n"
+    "    VALUES (gen_random_uuid(), 'Ceiling Person',\n"
+    "            'ceiling-' || :n || '-' || :client_id || '@bench.invalid', '1 Road',\n"
+    "            '1990-01-01', '2024-01-01', 1, 'PENDING', 0, now())\n"
+    "    ON CONFLICT DO NOTHING RETURNING id\n"
+    "), event AS (\n"
+    "    INSERT INTO outbox_events (topic, key, value, headers)\n"
+    "    SELECT 'patient', id::text, convert_to(repeat('x', 200), 'UTF8'),\n"
+    '           \'{"event-id": "e", "event-type": "PATIENT_CREATED"}\'::jsonb FROM patient\n'
+    "    RETURNING pg_notify('outbox_events', '')\n"
+    "), audit AS (\n"
+    "    INSERT INTO audit_log (user_id, user_email, user_role, action, patient_ids, query,\n"
+    "                           outcome, request_id)\n"
+    "    SELECT 'bench', 'bench@example.com', 'ADMIN', 'CREATE', ARRAY[id], NULL, 'SUCCESS',\n"
+    "           'pgbench' FROM patient\n"
+    ")\n"
+    "SELECT patient.id::text AS created, (SELECT count(*) FROM event) AS recorded\n"
+    "  FROM patient \\gset\n"
+    "UPDATE patients SET billing_account_id = 'ceiling', billing_status = 'ACTIVE'\n"
+    " WHERE id = :created::uuid;\n"
+    "ROLLBACK;\n"
+)
 
 _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)
 _LATENCY = re.compile(r"^latency average = ([0-9.]+) ms", re.MULTILINE)

@@ -37,8 +37,8 @@ def peak(results: dict[str, Any], name: str) -> float | None:
 
 
 def ceiling_rate(results: dict[str, Any], key: str = "rate") -> float | None:
-    """pgbench's best rate of the page + count (``rate``) or with the audit insert
-    (``rate_with_audit``)."""
+    """pgbench's best rate of the page + count (``rate``), with the audit insert
+    (``rate_with_audit``), or of the create's SQL (``rate_create``)."""
     data = scenario(results, "ceiling")
     return number(data.get(key)) if measured(data) else None
 

@@ -129,6 +129,10 @@ def key_figure_rows(results: dict[str, Any]) -> list[list[str]]:
             "database ceiling with the audit insert (tps)",
             _number(ceiling_rate(results, "rate_with_audit")),
         ],
+        [
+            "database ceiling of the create's SQL, rolled back (tps)",
+            _number(ceiling_rate(results, "rate_create")),
+        ],
         ["gateway / direct", _percent(ratios["gateway_over_direct"])],
         ["direct / ceiling", _percent(ratios["direct_over_ceiling"])],
         [

@@ -17,7 +17,9 @@ SEARCH_P50_TARGET_MS = 10.0  # ?search= at 100,000 patients
 RSS_TARGET_MB = 60.0
 COLD_START_TARGET_SECONDS = 2.5
 EVENTS_P99_TARGET_MS = 200.0  # at 80 % of the create peak
+CREATE_SHARE_OF_CEILING_TARGET = 0.25  # of pgbench's rate for the create's SQL
 CREATE_CPU_TARGET_MS = 8.0  # all processes: services, PostgreSQL, the broker
+CREATE_HALF_PEAK_P99_TARGET_MS = 40.0  # CO-corrected, at half the create peak
 MIXED_SHARE_TARGET = 0.6  # mixed 80/15/5 peak / read peak (through the gateway)
 
 
@@ -161,6 +163,16 @@ def _events_check(results: dict[str, Any]) -> TargetCheck:
     )
 
 
+def _create_ceiling_check(results: dict[str, Any]) -> TargetCheck:
+    return _share(
+        "create peak vs database ceiling of the create's SQL",
+        figures.peak(results, "create"),
+        figures.ceiling_rate(results, "rate_create"),
+        CREATE_SHARE_OF_CEILING_TARGET,
+        _status(results, "create", "ceiling"),
+    )
+
+
 def _create_cpu_check(results: dict[str, Any]) -> TargetCheck:
     name = "CPU per create, all processes (services, PostgreSQL, Kafka)"
     threshold = f"<= {CREATE_CPU_TARGET_MS:g} ms"
@@ -175,6 +187,21 @@ def _create_cpu_check(results: dict[str, Any]) -> TargetCheck:
     total = sum(per_process.values())
     figure = f"{total:.1f} ms (" + ", ".join(f"{k} {v:.2f}" for k, v in per_process.items()) + ")"
     return TargetCheck(name, figure, threshold, total <= CREATE_CPU_TARGET_MS)
+
+
+def _create_latency_check(results: dict[str, Any]) -> TargetCheck:
+    name = "create p99 at 50 % of the create peak (CO-corrected)"
+    threshold = f"<= {CREATE_HALF_PEAK_P99_TARGET_MS:g} ms"
+    events = figures.scenario(results, "events")
+    half = events.get("half_create_peak", {}) if figures.measured(events) else {}
+    p99 = number(half.get("create_latency_ms", {}).get("p99"))
+    if p99 is None:
+        return TargetCheck(name, _status(results, "create", "events"), threshold, None)
+    failed = sum(half.get("failed", {}).values())
+    figure = f"{p99:.1f} ms at {half.get('rate'):g}/s" + (f" ({failed} failed)" if failed else "")
+    return TargetCheck(
+        name, figure, threshold, p99 <= CREATE_HALF_PEAK_P99_TARGET_MS and not failed
+    )
 
 
 def _mixed_check(results: dict[str, Any]) -> TargetCheck:
@@ -228,7 +255,9 @@ def check_targets(results: dict[str, Any]) -> list[TargetCheck]:
         _search_check(results),
         _rss_check(results),
         _cold_start_check(results),
+        _create_ceiling_check(results),
         _create_cpu_check(results),
         _events_check(results),
+        _create_latency_check(results),
         _mixed_check(results),
     ]
