@@ -8,6 +8,7 @@ from pms_cli.bench.events import EventsOutcome, Poll, lags_ms, summarize
 from pms_cli.bench.kafka_probe import to_kafka_ms
 from pms_cli.bench.loadgen import LoadResult
 from pms_cli.bench.plan import BenchOptions
+from pms_cli.bench.replay import rebuild_figures
 from pms_cli.bench.run_context import BenchContext
 from pms_cli.bench.scenario_results import ScenarioResult
 from pms_cli.bench.scenarios import half_peak_create_rate, steady_events_rate
@@ -90,3 +91,21 @@ def test_an_events_rate_asked_for_wins_and_without_a_create_peak_it_is_100() -> 
 def test_the_create_latency_is_measured_at_half_the_create_peak() -> None:
     assert half_peak_create_rate(_run_with_create_peak(170.0)) == 85.0
     assert half_peak_create_rate(_run_with_create_peak(None)) is None
+
+
+def test_the_replay_figures_come_from_the_rebuilds_last_line() -> None:
+    output = "\n".join(
+        [
+            '{"event": "aggregates emptied; replaying", "partitions": 6}',
+            "not json",
+            '{"event": "rebuild finished", "seconds": 2.5, "applied": 60000,'
+            ' "duplicate": 500, "dead_lettered": 300}',
+        ]
+    )
+    assert rebuild_figures(output) == {
+        "events": 60800,
+        "applied": 60000,
+        "seconds": 2.5,
+        "events_per_second": 24320.0,
+    }
+    assert rebuild_figures('{"event": "aggregates emptied; replaying"}') is None

@@ -20,6 +20,7 @@ CREATE_CPU = "CPU per create, all processes (services, PostgreSQL, Kafka)"
 MIXED = "mixed 80/15/5 peak vs read peak"
 CREATE_P99 = "create p99 at 50 % of the create peak (CO-corrected)"
 CREATE_CEILING = "create peak vs database ceiling of the create's SQL"
+REPLAY = "analytics replay (pms analytics rebuild)"
 
 
 def _run(connections: int, p50: float = 5.0, p99: float = 20.0, **extra: Any) -> dict[str, Any]:
@@ -76,6 +77,12 @@ def results() -> dict[str, Any]:
                 "cpu_seconds_per_1000_requests": {"patients": 3.0, "postgres": 2.5, "kafka": 1.0},
             },
             "mixed": {"status": "measured", "peak_ok_rate": 600.0},
+            "replay": {
+                "status": "measured",
+                "events": 100000,
+                "seconds": 10.0,
+                "events_per_second": 10000.0,
+            },
             "events": {
                 "status": "measured",
                 "achieved_rate": 199.0,
@@ -114,6 +121,7 @@ def test_every_target_of_the_issue_is_checked_in_its_order() -> None:
         CREATE_CPU,
         EVENTS,
         CREATE_P99,
+        REPLAY,
         MIXED,
     ]
     assert all(c.met is True for c in checks), [c for c in checks if c.met is not True]
@@ -132,6 +140,7 @@ def test_figures_name_the_values_behind_each_verdict() -> None:
     assert checks[MIXED].figure == "67 % (600 vs 900/s)"
     assert checks[CREATE_P99].figure == "30.0 ms at 150/s"
     assert checks[CREATE_CEILING].figure == "30 % (300 vs 1,000/s)"
+    assert checks[REPLAY].figure == "10,000 events/s (100,000 events in 10.0 s)"
 
 
 def test_thresholds_are_the_issues() -> None:
@@ -148,6 +157,7 @@ def test_thresholds_are_the_issues() -> None:
     assert thresholds[MIXED] == ">= 60%"
     assert thresholds[CREATE_P99] == "<= 40 ms"
     assert thresholds[CREATE_CEILING] == ">= 25%"
+    assert thresholds[REPLAY] == ">= 5,000 events/s"
 
 
 def test_each_target_missed() -> None:
@@ -165,6 +175,7 @@ def test_each_target_missed() -> None:
     scenarios["mixed"]["peak_ok_rate"] = 470.0  # 59 % of the 800 above
     scenarios["events"]["half_create_peak"]["create_latency_ms"]["p99"] = 40.5
     scenarios["ceiling"]["rate_create"] = 1300.0  # 23 %
+    scenarios["replay"]["events_per_second"] = 4999.0
     assert all(check.met is False for check in check_targets(data))
 
 

@@ -15,6 +15,7 @@ SCENARIOS = (
     "mixed",
     "login",
     "events",
+    "replay",
     "resources",
 )
 DEFAULT_TARGET = "http://127.0.0.1:4004"

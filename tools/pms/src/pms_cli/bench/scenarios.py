@@ -18,6 +18,7 @@ from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH
 from pms_cli.bench.events import run_events
 from pms_cli.bench.figures import HALF_PEAK
 from pms_cli.bench.loadgen import LoadResult, run_oha
+from pms_cli.bench.replay import replay
 from pms_cli.bench.run_context import BenchContext, kafka_bootstrap_servers, postgres_admin_url
 from pms_cli.bench.scale import read_at_scale
 from pms_cli.bench.scenario_results import ScenarioResult
@@ -278,6 +279,7 @@ SCENARIOS: tuple[tuple[str, Scenario], ...] = (
     ("mixed", mixed),
     ("login", login),
     ("events", events),
+    ("replay", replay),
 )
 """Every scenario by its name (``--only``), in the order they run."""
 

@@ -18,6 +18,7 @@ RSS_TARGET_MB = 60.0
 COLD_START_TARGET_SECONDS = 2.5
 EVENTS_P99_TARGET_MS = 200.0  # at 80 % of the create peak
 CREATE_SHARE_OF_CEILING_TARGET = 0.25  # of pgbench's rate for the create's SQL
+REPLAY_RATE_TARGET = 5000.0  # events/s of `pms analytics rebuild`
 CREATE_CPU_TARGET_MS = 8.0  # all processes: services, PostgreSQL, the broker
 CREATE_HALF_PEAK_P99_TARGET_MS = 40.0  # CO-corrected, at half the create peak
 MIXED_SHARE_TARGET = 0.6  # mixed 80/15/5 peak / read peak (through the gateway)
@@ -204,6 +205,17 @@ def _create_latency_check(results: dict[str, Any]) -> TargetCheck:
     )
 
 
+def _replay_check(results: dict[str, Any]) -> TargetCheck:
+    name = "analytics replay (pms analytics rebuild)"
+    threshold = f">= {REPLAY_RATE_TARGET:,.0f} events/s"
+    replay = figures.scenario(results, "replay")
+    rate = number(replay.get("events_per_second")) if figures.measured(replay) else None
+    if rate is None:
+        return TargetCheck(name, _status(results, "replay"), threshold, None)
+    figure = f"{rate:,.0f} events/s ({replay.get('events'):,} events in {replay.get('seconds')} s)"
+    return TargetCheck(name, figure, threshold, rate >= REPLAY_RATE_TARGET)
+
+
 def _mixed_check(results: dict[str, Any]) -> TargetCheck:
     mixed, read = figures.peak(results, "mixed"), figures.peak(results, "read")
     return _share(
@@ -259,5 +271,6 @@ def check_targets(results: dict[str, Any]) -> list[TargetCheck]:
         _create_cpu_check(results),
         _events_check(results),
         _create_latency_check(results),
+        _replay_check(results),
         _mixed_check(results),
     ]
