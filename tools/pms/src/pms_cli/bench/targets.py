@@ -175,18 +175,36 @@ def _create_ceiling_check(results: dict[str, Any]) -> TargetCheck:
 
 
 def _create_cpu_check(results: dict[str, Any]) -> TargetCheck:
+    """At the create peak: the closed-loop run with the most connections (at one
+    connection nothing is batched, so the figure of that run is given beside it)."""
     name = "CPU per create, all processes (services, PostgreSQL, Kafka)"
-    threshold = f"<= {CREATE_CPU_TARGET_MS:g} ms"
+    threshold = f"<= {CREATE_CPU_TARGET_MS:g} ms at the create peak"
     create = figures.scenario(results, "create")
-    per_process = {
-        process: value
-        for process, raw in create.get("cpu_seconds_per_1000_requests", {}).items()
-        if (value := number(raw)) is not None
-    }
-    if not figures.measured(create) or not per_process:
+    runs = [run for run in create.get("runs", []) if run.get("target_rate") is None]
+    per_run = [
+        (
+            int(run.get("connections", 0)),
+            {
+                process: value
+                for process, raw in run.get("cpu_seconds_per_1000_requests", {}).items()
+                if (value := number(raw)) is not None
+            },
+        )
+        for run in runs
+    ]
+    per_run = [(connections, cpu) for connections, cpu in per_run if cpu]
+    if not figures.measured(create) or not per_run:
         return TargetCheck(name, _status(results, "create"), threshold, None)
-    total = sum(per_process.values())
-    figure = f"{total:.1f} ms (" + ", ".join(f"{k} {v:.2f}" for k, v in per_process.items()) + ")"
+    connections, peak_cpu = max(per_run, key=lambda item: item[0])
+    total = sum(peak_cpu.values())
+    figure = (
+        f"{total:.1f} ms at {connections} connections ("
+        + ", ".join(f"{k} {v:.2f}" for k, v in peak_cpu.items())
+        + ")"
+    )
+    others = [f"{sum(cpu.values()):.1f} ms at {n}" for n, cpu in per_run if n != connections]
+    if others:
+        figure += "; " + ", ".join(others)
     return TargetCheck(name, figure, threshold, total <= CREATE_CPU_TARGET_MS)
 
 
