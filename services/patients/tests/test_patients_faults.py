@@ -4,6 +4,7 @@ import asyncio
 import uuid
 from typing import Any
 
+import asyncpg
 import grpc
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from pms_contracts.billing_service_pb2_grpc import BillingServiceStub
 from pms_contracts.patient_event_pb2 import PatientEvent
 from pms_patients.app import create_app
 from pms_patients.settings import PatientsSettings
+from pms_platform.db import asyncpg_url
 from pms_platform.kafka import ConsumedEvent, EventConsumer
 from pms_platform.security import Role
 from pms_testing.http import app_client
@@ -83,6 +85,43 @@ async def test_billing_down_gives_201_pending_then_active_with_one_account_when_
             BillingRequest(patientId=patient["id"], name=patient["name"], email=patient["email"])
         )
     assert again.accountId == patient["billingAccountId"]
+
+
+REFUSE_BILLING_MARK = """
+    CREATE FUNCTION refuse_billing_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'the database refuses to record the billing account';
+    END $$;
+    CREATE TRIGGER refuse_billing_mark BEFORE UPDATE OF billing_status ON patients
+        FOR EACH ROW WHEN (NEW.billing_status = 'ACTIVE') EXECUTE FUNCTION refuse_billing_mark();
+"""
+
+
+async def test_a_saved_create_is_201_pending_when_recording_billings_answer_fails(
+    client: httpx.AsyncClient, as_role: Headers, patients_settings: PatientsSettings
+) -> None:
+    # The patient's transaction commits; then billing answers, and the one statement that
+    # records its account fails in the real database. The client must be told 201 (the
+    # patient exists), not 500, and the retry worker must finish once the database heals.
+    database = asyncpg_url(patients_settings.database_url)
+    connection = await asyncpg.connect(database)
+    try:
+        await connection.execute(REFUSE_BILLING_MARK)
+        response = await client.post("/patients", json=new_patient(), headers=as_role[Role.ADMIN])
+        assert response.status_code == 201
+        assert response.json()["billingStatus"] == "PENDING"
+        assert response.json()["billingAccountId"] is None
+        stored = await connection.fetchval(
+            "SELECT count(*) FROM patients WHERE id = $1", uuid.UUID(response.json()["id"])
+        )
+        assert stored == 1
+    finally:
+        await connection.execute("DROP TRIGGER IF EXISTS refuse_billing_mark ON patients")
+        await connection.close()
+    patient = await wait_for_billing_status(
+        client, as_role[Role.ADMIN], response.json()["id"], "ACTIVE"
+    )
+    assert patient["billingAccountId"]
 
 
 async def test_every_change_publishes_its_event_once_in_order_with_headers(

@@ -60,8 +60,21 @@ class PatientRegistration:
         async with self.database.connection() as connection, connection.transaction():
             patient, replayed = await self.service.create(connection, actor, data, idempotency_key)
         if not replayed and patient.billing_status == BillingStatus.PENDING:
-            await self.enrol(patient)
+            await self._enrol_after_commit(patient)
         return patient
+
+    async def _enrol_after_commit(self, patient: Patient) -> None:
+        """The patient is saved: whatever fails from here on (billing, or the database
+        recording billing's answer), the answer is the 201 of a ``PENDING`` patient and
+        the retry worker finishes the enrolment (billing's call is idempotent)."""
+        try:
+            await self.enrol(patient)
+        except Exception as error:
+            patient.billing_account_id = None
+            patient.billing_status = BillingStatus.PENDING
+            _log.warning(
+                "billing enrolment left to the retry worker", error_type=type(error).__name__
+            )
 
     async def register_into_empty(self, actor: Principal, bodies: Sequence[PatientCreate]) -> int:
         """Create all of ``bodies`` in one transaction, if there is no patient yet; returns
