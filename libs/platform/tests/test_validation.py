@@ -8,6 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from pms_platform.errors import BadRequestError, field_errors
 from pms_platform.validation import (
+    UNSTORABLE_TEXT,
     WHEN_MISSING,
     email_address,
     is_currency_code,
@@ -92,3 +93,28 @@ def test_validated_is_the_model_or_a_bad_request_with_a_field_map() -> None:
         validated(Form, {**data, "email": "nope"})
     assert caught.value.detail == "The request is not valid"
     assert caught.value.errors == {"email": "Email should be valid"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\x00b",
+        "bell\x07",
+        "esc\x1b[31m",
+        "del\x7f",
+        "c1\x85",
+        "\u202ename",
+        "\u2066x\u2069",
+        "\ud800",
+    ],
+)
+def test_text_that_cannot_be_stored_or_displays_as_other_text_is_refused(text: str) -> None:
+    assert UNSTORABLE_TEXT.search(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Zo\u00eb", "tab\tand\nlines\r\n", "\u05e9\u05e8\u05d4\u200f", "\u0627\u200e", "\U0001f600"],
+)
+def test_tabs_line_breaks_accents_marks_and_emoji_are_text(text: str) -> None:
+    assert not UNSTORABLE_TEXT.search(text)

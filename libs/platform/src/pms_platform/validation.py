@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from pms_platform.errors import VALIDATION_DETAIL, BadRequestError, field_errors
@@ -37,6 +37,37 @@ WHEN_MISSING: Any = Field(default=None, validate_default=True)
 """Put in ``Annotated`` beside a validator: a missing field is validated as ``None``."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+UNSTORABLE_TEXT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+"""What no request's text may hold: NUL and the other C0 and C1 control characters but
+tab, line feed and carriage return (PostgreSQL cannot store NUL; the rest is not text);
+the bidirectional embedding, override and isolate controls (they make a name display as
+another one; the LRM and RLM marks of right-to-left text stay allowed); and unpaired
+surrogates (JSON can spell them, UTF-8 cannot)."""
+UNSTORABLE_TEXT_MESSAGE = (
+    "Must not contain control characters, bidirectional overrides or unpaired surrogates"
+)
+
+
+def reject_unstorable_text(value: Any) -> Any:
+    """A before-validator: ``value`` unchanged unless it is text with a character of
+    :data:`UNSTORABLE_TEXT` (then the field's 400 message)."""
+    if isinstance(value, str) and UNSTORABLE_TEXT.search(value):
+        raise PydanticCustomError("unstorable_text", UNSTORABLE_TEXT_MESSAGE)
+    return value
+
+
+class RequestModel(BaseModel):
+    """The base of every request model (bodies, query parameters, decoded gRPC calls):
+    every text field refuses :data:`UNSTORABLE_TEXT` with a 400 naming the field, before
+    any other check and before anything reaches the database."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        return reject_unstorable_text(value)
 
 
 def _labelled(label: str | None, text: str) -> str:

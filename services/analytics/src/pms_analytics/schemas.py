@@ -35,7 +35,7 @@ from pms_analytics.periods import (
     shift_buckets,
 )
 from pms_platform.errors import BadRequestError, field_errors
-from pms_platform.validation import ISO_DATE_PATTERN, is_currency_code, parse_iso_date
+from pms_platform.validation import ISO_DATE_PATTERN, RequestModel, is_currency_code, parse_iso_date
 
 EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2999, 12, 31)
@@ -150,7 +150,7 @@ class RevenueQuery:
     currency: str | None
 
 
-class _ReportParams(BaseModel):
+class _ReportParams(RequestModel):
     """Query parameters of a report. Each model declares its own parameter first: the
     errors are listed in the order of the fields, as they always were."""
 

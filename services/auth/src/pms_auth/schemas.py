@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 
 from pms_auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from pms_platform.security import Role
-from pms_platform.validation import WHEN_MISSING, email_address, text_validator
+from pms_platform.validation import WHEN_MISSING, RequestModel, email_address, text_validator
 
 MAX_PAGE_SIZE = 500
 _ROLES = ", ".join(role.value for role in Role)
@@ -72,20 +72,20 @@ KnownPassword = Annotated[str, WHEN_MISSING, text_validator(known_password)]
 NewPassword = Annotated[str, WHEN_MISSING, text_validator(new_password)]
 
 
-class LoginIn(BaseModel):
+class LoginIn(RequestModel):
     model_config = _input
 
     email: Email
     password: KnownPassword
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(RequestModel):
     model_config = _input
 
     refresh_token: Annotated[str, WHEN_MISSING, text_validator(required_refresh_token)]
 
 
-class LogoutIn(BaseModel):
+class LogoutIn(RequestModel):
     model_config = _input
 
     refresh_token: str | None = Field(default=None, max_length=512)
@@ -126,7 +126,7 @@ class UserOut(BaseModel):
     updated_at: datetime
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestModel):
     model_config = _input
 
     email: Email
@@ -134,7 +134,7 @@ class UserCreate(BaseModel):
     role: Annotated[Role, WHEN_MISSING, text_validator(valid_role)]
 
 
-class UserPatch(BaseModel):
+class UserPatch(RequestModel):
     """Fields left out stay as they are."""
 
     model_config = _input
@@ -143,13 +143,13 @@ class UserPatch(BaseModel):
     disabled: bool | None = None
 
 
-class PasswordIn(BaseModel):
+class PasswordIn(RequestModel):
     model_config = _input
 
     password: NewPassword
 
 
-class UserPageQuery(BaseModel):
+class UserPageQuery(RequestModel):
     """The query string of ``GET /users``: a page of ``size`` users, the first is 1."""
 
     page: int = Field(default=1, ge=1, description="From 1")

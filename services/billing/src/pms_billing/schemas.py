@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from pms_billing.currencies import is_known_currency
-from pms_platform.validation import WHEN_MISSING, email_address, required_text
+from pms_platform.validation import WHEN_MISSING, RequestModel, email_address, required_text
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 500
@@ -52,7 +52,7 @@ def _uuid(value: object) -> object:
 Uuid = Annotated[uuid.UUID, BeforeValidator(_uuid)]
 
 
-class _Input(BaseModel):
+class _Input(RequestModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 

@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from pms_platform.validation import (
     WHEN_MISSING,
+    RequestModel,
     email_address,
     iso_date,
     optional_iso_date,
@@ -56,7 +57,7 @@ def _registration(registered: date, info: ValidationInfo) -> date:
 _camel = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-class PatientFields(BaseModel):
+class PatientFields(RequestModel):
     """The fields a client writes, validated with the original's messages."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
@@ -101,7 +102,7 @@ SortKey = Literal[
 ]
 
 
-class PageQuery(BaseModel):
+class PageQuery(RequestModel):
     """``?page=&size=`` of a paged list."""
 
     page: int = Field(default=1, ge=1, le=1_000_000, description="Page number, from 1")
