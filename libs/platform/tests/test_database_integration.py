@@ -6,6 +6,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from pms_platform.db import Database, SessionDep
 from pms_platform.http_app import create_service_app
@@ -119,3 +120,18 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_before_use(
     async with database.transaction() as session:
         new_pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
     assert new_pid != pid
+
+
+async def test_a_failed_statement_names_no_parameter_value(database: Database) -> None:
+    """Errors reach logs: SQLAlchemy must not append a statement's values (patient details,
+    password hashes) to its error's text. (PostgreSQL's own DETAIL, which quotes the row,
+    stays in the driver's ``detail``, out of the text.)"""
+    secret = "Jane Roe, 1 Secret Road"
+    with pytest.raises(DBAPIError) as raised:  # noqa: PT012 - the transaction is part of it
+        async with database.transaction() as session:
+            await session.execute(text("CREATE TEMPORARY TABLE held (v text PRIMARY KEY)"))
+            await session.execute(
+                text("INSERT INTO held VALUES (:value), (:value)"), {"value": secret}
+            )
+    assert "duplicate key" in str(raised.value)
+    assert secret not in str(raised.value)

@@ -115,3 +115,8 @@ def test_exit_code_follows_the_shell_convention() -> None:
     assert exit_code(0) == 0
     assert exit_code(3) == 3
     assert exit_code(-15) == 143
+
+
+def test_the_development_cluster_logs_errors_without_detail_lines(tmp_path: Path) -> None:
+    # A unique violation's DETAIL quotes the row ("Key (lower(email))=(...) already exists").
+    assert "log_error_verbosity = terse" in render_server_settings(54329, tmp_path)

@@ -89,6 +89,9 @@ class Database:
             # ROLLBACK) per transaction. A connection the server closed is replaced at
             # checkout instead (``_replace_closed``: the event loop has seen its end).
             pool_pre_ping=False,
+            # A statement's error names the statement, never its values: they are patient
+            # details and password hashes, and errors end up in logs.
+            hide_parameters=True,
             connect_args={"server_settings": server_settings},
         )
         event.listen(self.engine.sync_engine, "checkout", _replace_closed)

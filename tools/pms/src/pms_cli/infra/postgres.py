@@ -70,6 +70,9 @@ def render_server_settings(port: int, socket_directory: Path) -> str:
             "timezone = 'UTC'",
             "log_timezone = 'UTC'",
             "log_line_prefix = '%m [%p] %q%u@%d '",
+            # No DETAIL, HINT or CONTEXT lines in the server's log: a unique violation's
+            # DETAIL quotes the row's values ("Key (lower(email))=(...) already exists").
+            "log_error_verbosity = terse",
             "",
         ]
     )
