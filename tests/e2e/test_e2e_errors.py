@@ -123,3 +123,18 @@ async def test_a_service_that_is_down_is_503_and_served_again_when_it_is_back(
             break
         await asyncio.sleep(0.2)
     assert back.status_code == 200
+
+
+async def test_patient_data_is_never_cached_nor_sniffed_through_the_gateway(
+    gateway: httpx.AsyncClient, headers_of: dict[str, dict[str, str]]
+) -> None:
+    created = await gateway.post("/api/patients", json=patient(), headers=headers_of["ADMIN"])
+    for response in (
+        created,
+        await gateway.get("/api/patients", headers=headers_of["ADMIN"]),
+        await gateway.get(f"/api/patients/{created.json()['id']}", headers=headers_of["ADMIN"]),
+        await gateway.get("/api/patients"),  # a 401 problem
+    ):
+        # Once each: the gateway adds them only when the service has not.
+        assert response.headers.get_list("x-content-type-options") == ["nosniff"]
+        assert response.headers.get_list("cache-control") == ["no-store"]

@@ -22,6 +22,8 @@ async def test_a_body_that_is_not_json_is_400_not_500(example_client: httpx.Asyn
     )
     assert response.status_code == 400
     assert response.headers["content-type"] == PROBLEM
+    # Keyed by the body, not by the character offset pydantic locates the error at.
+    assert response.json()["errors"] == {"body": "JSON decode error"}
 
 
 async def test_bad_path_and_query_parameters_are_400(example_client: httpx.AsyncClient) -> None:

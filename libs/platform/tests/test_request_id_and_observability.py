@@ -66,3 +66,12 @@ async def test_metrics_count_requests_by_route_template(example_client: httpx.As
 async def test_openapi_document_is_served(example_client: httpx.AsyncClient) -> None:
     document = (await example_client.get("/openapi.json")).json()
     assert "/notes" in document["paths"]
+
+
+async def test_every_answer_forbids_sniffing_and_caching(example_client: httpx.AsyncClient) -> None:
+    for response in (
+        await example_client.get("/notes/7"),
+        await example_client.get("/notes/abc"),  # a 400 problem too
+    ):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"

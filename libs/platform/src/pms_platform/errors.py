@@ -253,10 +253,15 @@ def field_errors(validation_errors: Sequence[Any]) -> dict[str, str]:
     ``("body", "dateOfBirth")`` becomes ``dateOfBirth``; nested fields are dotted; a body
     that is not an object at all is reported under ``body``. Keys are camelCase, the
     JSON names of every API here, also when pydantic reports a Python attribute name
-    (it does so for a missing field that has a default).
+    (it does so for a missing field that has a default). A body that is not JSON at all is
+    ``body`` too (pydantic locates that error at a character offset).
     """
     messages: dict[str, str] = {}
     for error in validation_errors:
+        if error.get("type") == "json_invalid":
+            # Its location is a character offset ("body", 13), not a field: the body it is.
+            messages.setdefault("body", str(error.get("msg", "JSON decode error")))
+            continue
         location = [
             to_camel(str(part))
             for part in error.get("loc", ())

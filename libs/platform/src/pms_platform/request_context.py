@@ -35,6 +35,12 @@ _log = get_logger("pms.access")
 _ACCESS_LOG_FIELDS = "pms.access_log_fields"
 """The ASGI scope's key for the fields the app adds to this request's access-log line."""
 _UNLOGGED_PATHS = ("/health/", "/metrics")
+_SAFE_DEFAULTS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"cache-control", b"no-store"),
+)
+"""Added to every response that does not set them: browsers must not guess a body's type,
+and no cache (browser or proxy) may keep an answer, which may hold patient data."""
 IpNetwork = IPv4Network | IPv6Network
 UNKNOWN_CLIENT = "unknown"
 
@@ -78,7 +84,8 @@ def add_access_log_fields(scope: Scope, **fields: str) -> None:
 
 class RequestContextMiddleware:
     """Pure ASGI middleware (no per-request task like BaseHTTPMiddleware) that sets the
-    request id and writes one access-log line per request (path only: query strings may
+    request id, adds ``nosniff`` and ``no-store`` unless the app set them, and writes one
+    access-log line per request (path only: query strings may
     hold search terms with patient names)."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -109,7 +116,10 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), request_id_header]}
+                headers = [*message.get("headers", ()), request_id_header]
+                names = {name.lower() for name, _ in headers}
+                headers += [header for header in _SAFE_DEFAULTS if header[0] not in names]
+                message = {**message, "headers": headers}
             await send(message)
 
         try:
