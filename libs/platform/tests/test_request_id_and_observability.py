@@ -5,8 +5,10 @@ import httpx
 import pytest
 import structlog
 
+from pms_platform.http_app import create_service_app
 from pms_platform.logging import REDACTED, configure_logging, get_logger
 from pms_platform.request_context import sanitize_request_id
+from pms_platform.settings import ServiceSettings
 
 
 async def test_a_sane_client_request_id_is_kept_and_echoed(
@@ -75,3 +77,28 @@ async def test_every_answer_forbids_sniffing_and_caching(example_client: httpx.A
     ):
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("client_address", "status"),
+    [("127.0.0.1", 200), ("10.1.2.3", 200), ("192.168.0.9", 200), ("203.0.113.9", 404)],
+)
+async def test_metrics_answer_only_clients_of_the_allowed_networks(
+    client_address: str, status: int
+) -> None:
+    app = create_service_app(ServiceSettings(service_name="example"), title="e", description="")
+    transport = httpx.ASGITransport(app=app, client=(client_address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/metrics")
+    assert response.status_code == status
+    if status == 404:  # the same answer as a path that does not exist
+        assert response.json()["detail"] == "Not Found"
+        assert "http_requests_total" not in response.text
+
+
+def test_the_allowed_networks_are_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PMS_METRICS_ALLOWED_NETWORKS", "10.9.0.0/16, ::1")
+    assert [str(network) for network in ServiceSettings().metrics_allowed_networks] == [
+        "10.9.0.0/16",
+        "::1/128",
+    ]

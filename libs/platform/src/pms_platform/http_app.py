@@ -134,7 +134,7 @@ def create_service_app(
     install_problem_handlers(app)
     document_problems(app)
     app.include_router(health_router(checks, readiness_report))
-    app.include_router(metrics_router(registry))
+    app.include_router(metrics_router(registry, settings.metrics_allowed_networks))
     for router in routers:
         app.include_router(router)
     return app

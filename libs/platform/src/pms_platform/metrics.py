@@ -6,6 +6,8 @@ request cost more than counting.
 """
 
 import time
+from collections.abc import Sequence
+from ipaddress import ip_address
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -17,6 +19,9 @@ from prometheus_client import (
     generate_latest,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pms_platform.errors import NotFoundError
+from pms_platform.settings import IpNetwork
 
 
 class HttpMetrics:
@@ -83,11 +88,26 @@ class MetricsMiddleware:
             histogram.observe(elapsed)
 
 
-def metrics_router(registry: CollectorRegistry) -> APIRouter:
+def metrics_router(
+    registry: CollectorRegistry, allowed_networks: Sequence[IpNetwork] | None = None
+) -> APIRouter:
+    """``/metrics``; when ``allowed_networks`` is given, only for clients in them (the
+    others get the 404 of an unknown path: the edge does not tell it exists)."""
     router = APIRouter(tags=["metrics"])
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def metrics(_request: Request) -> Response:
+    async def metrics(request: Request) -> Response:
+        if allowed_networks is not None and not _client_in(request, allowed_networks):
+            raise NotFoundError("Not Found")
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def _client_in(request: Request, networks: Sequence[IpNetwork]) -> bool:
+    host = request.client.host if request.client else None
+    try:
+        address = ip_address(host or "")
+    except ValueError:
+        return False
+    return any(address in network for network in networks)

@@ -6,13 +6,37 @@ make ``pms up`` work on a laptop; production mode refuses to start with them.
 """
 
 from enum import StrEnum
-from typing import Self
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated, Any, Self
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_DATABASE_CREDENTIALS = "pms:pms@"
 """The user and password of the local development cluster that ``pms infra up`` creates."""
+
+
+IpNetwork = IPv4Network | IPv6Network
+PRIVATE_NETWORKS: tuple[IpNetwork, ...] = tuple(
+    ip_network(network)
+    for network in (
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "fc00::/7",
+    )
+)
+"""Loopback and the private ranges: where a monitoring system scrapes from."""
+
+
+def networks_from_text(value: Any) -> Any:
+    """A setting's comma-separated IPs/CIDRs (``"10.0.0.0/8, ::1"``) as networks; other
+    values (already parsed defaults) unchanged."""
+    if isinstance(value, str):
+        return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
+    return value
 
 
 class Environment(StrEnum):
@@ -42,6 +66,14 @@ class ServiceSettings(BaseSettings):
         description="Run the service's background workers (outbox relay, event consumers, "
         "retry loops); off, the service only answers requests.",
     )
+    # Who may read /metrics (the client's address, as resolved behind trusted proxies);
+    # everyone else gets the 404 of an unknown path. The gateway is the public edge.
+    metrics_allowed_networks: Annotated[tuple[IpNetwork, ...], NoDecode] = PRIVATE_NETWORKS
+
+    @field_validator("metrics_allowed_networks", mode="before")
+    @classmethod
+    def _split_metrics_networks(cls, value: Any) -> Any:
+        return networks_from_text(value)
 
     @property
     def is_production(self) -> bool:

@@ -15,7 +15,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from pms_platform.request_context import IpNetwork
 from pms_platform.security import TOKEN_AUDIENCE, TOKEN_ISSUER
-from pms_platform.settings import DatabaseSettings, Environment, KafkaSettings
+from pms_platform.settings import DatabaseSettings, Environment, KafkaSettings, networks_from_text
 
 DEVELOPMENT_PASSWORD = "password123"  # noqa: S105 - the original's demo password, dev only
 ORIGINAL_ADMIN_EMAIL = "testuser@test.com"
@@ -80,9 +80,7 @@ class AuthSettings(DatabaseSettings, KafkaSettings):
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_networks(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
-        return value
+        return networks_from_text(value)
 
     @property
     def seeds_demo_users(self) -> bool:
