@@ -112,3 +112,19 @@ async def test_an_unknown_role_is_refused(token_minter: TokenMinter) -> None:
 async def test_garbage_is_refused(token_minter: TokenMinter, garbage: str) -> None:
     with pytest.raises(InvalidTokenError):
         await token_minter.verifier().verify(garbage)
+
+
+async def test_a_token_that_lives_longer_than_an_access_token_is_refused(
+    token_minter: TokenMinter,
+) -> None:
+    # Validly signed (as with a stolen or removed key), but good for a hundred years.
+    token = token_minter.mint(expires_in=timedelta(days=36_500))
+    with pytest.raises(InvalidTokenError, match="longer than an access token"):
+        await token_minter.verifier().verify(token)
+
+
+async def test_a_token_of_an_access_tokens_full_life_is_accepted(
+    token_minter: TokenMinter,
+) -> None:
+    token = token_minter.mint(expires_in=timedelta(minutes=15))
+    assert (await token_minter.verifier().verify(token)).role is Role.ADMIN

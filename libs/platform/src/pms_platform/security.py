@@ -23,6 +23,7 @@ import httpx
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import Field
 
 from pms_platform.errors import BEARER_TOKEN_NOT_VALID, ForbiddenError, UnauthorizedError
 from pms_platform.logging import get_logger
@@ -152,16 +153,23 @@ class HttpJwksSource:
         await self._client.aclose()
 
 
+DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS = 15 * 60
+
+
 class TokenSettings(ServiceSettings):
     """Settings of a service that checks access tokens (mixed into its settings class)."""
 
     auth_jwks_url: str = "http://127.0.0.1:4005/.well-known/jwks.json"
     token_issuer: str = TOKEN_ISSUER
     token_audience: str = TOKEN_AUDIENCE
+    # The longest life (exp - iat) an access token may have: auth's ACCESS_TOKEN_TTL_SECONDS.
+    # A token minted for longer (a stolen key's forgery) is refused however valid its exp.
+    token_max_lifetime_seconds: int = Field(default=DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS, ge=10)
 
 
 class TokenVerifier:
-    """Checks signature, algorithm, key id, issuer, audience, expiry and required claims.
+    """Checks signature, algorithm, key id, issuer, audience, expiry, required claims, and
+    that the token's life (``exp - iat``) is no longer than an access token's.
 
     Verified tokens are remembered until they expire (bounded), so a client sending the
     same token again costs a dictionary look-up instead of a signature check.
@@ -176,8 +184,10 @@ class TokenVerifier:
         algorithm: str = TOKEN_ALGORITHM,
         leeway_seconds: int = 10,
         cache_size: int = 10_000,
+        max_lifetime_seconds: int = DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS,
     ) -> None:
         self._keys = keys
+        self._max_lifetime = max_lifetime_seconds
         self._issuer = issuer
         self._audience = audience
         self._algorithm = algorithm
@@ -191,6 +201,7 @@ class TokenVerifier:
             HttpJwksSource(settings.auth_jwks_url),
             issuer=settings.token_issuer,
             audience=settings.token_audience,
+            max_lifetime_seconds=settings.token_max_lifetime_seconds,
         )
 
     async def verify(self, token: str) -> Principal:
@@ -225,8 +236,11 @@ class TokenVerifier:
                 options={"require": list(REQUIRED_CLAIMS)},
             )
             role = Role(claims["role"])
-        except (jwt.PyJWTError, ValueError) as error:
+            lifetime = int(claims["exp"]) - int(claims["iat"])
+        except (jwt.PyJWTError, ValueError, TypeError) as error:
             raise InvalidTokenError(f"token refused: {error}") from None
+        if lifetime > self._max_lifetime + self._leeway:
+            raise InvalidTokenError("token lives longer than an access token may")
         session_id = claims.get(SESSION_CLAIM)
         return Principal(
             user_id=str(claims["sub"]),

@@ -36,6 +36,7 @@ def create_app(settings: AuthSettings) -> FastAPI:
         StaticJwksSource(key_set.jwks),
         issuer=settings.token_issuer,
         audience=settings.token_audience,
+        max_lifetime_seconds=settings.access_token_ttl_seconds,
     )
 
     def seed_on_start(_app: FastAPI) -> AbstractAsyncContextManager[None]:
