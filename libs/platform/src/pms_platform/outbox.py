@@ -95,6 +95,21 @@ class OutboxEntry:
         payload = value if isinstance(value, bytes) else value.SerializeToString()
         return cls(topic, key, payload, merged)
 
+    @classmethod
+    def of_event(
+        cls,
+        *,
+        topic: str,
+        key: str,
+        value: ProtobufMessage,
+        event_id: str,
+        event_type: str,
+    ) -> "OutboxEntry":
+        """A domain event, with the event id and type headers consumers deduplicate and
+        dispatch on."""
+        headers = {EventHeader.EVENT_ID.value: event_id, EventHeader.EVENT_TYPE.value: event_type}
+        return cls.of(topic=topic, key=key, value=value, headers=headers)
+
     @property
     def headers_json(self) -> str:
         """The headers as the ``jsonb`` text a plain asyncpg statement sends."""
@@ -118,7 +133,13 @@ async def enqueue(
     connection that writes its own row takes an :class:`OutboxEntry` and calls
     ``pg_notify`` itself.)
     """
-    entry = OutboxEntry.of(topic=topic, key=key, value=value, headers=headers)
+    return await enqueue_entry(
+        session, table, OutboxEntry.of(topic=topic, key=key, value=value, headers=headers)
+    )
+
+
+async def enqueue_entry(session: AsyncSession, table: Table, entry: OutboxEntry) -> int:
+    """:func:`enqueue` of an entry already built; returns its outbox id."""
     statement = (
         insert(table)
         .values(topic=entry.topic, key=entry.key, value=entry.value, headers=entry.headers)

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_billing.models import Account, Invoice, outbox_events
 from pms_contracts.billing_event_pb2 import BillingEvent
-from pms_contracts.vocabulary import BillingEventType, EventHeader
-from pms_platform.outbox import OutboxEntry, enqueue
+from pms_contracts.vocabulary import BillingEventType
+from pms_platform.outbox import OutboxEntry, enqueue_entry
 
 
 class AccountIds(Protocol):
@@ -71,15 +71,7 @@ class OutboxBillingEvents:
         account: Account,
         invoice: Invoice | None = None,
     ) -> None:
-        entry = self.entry(event_type, account, invoice)
-        await enqueue(
-            session,
-            outbox_events,
-            topic=entry.topic,
-            key=entry.key,
-            value=entry.value,
-            headers=entry.headers,
-        )
+        await enqueue_entry(session, outbox_events, self.entry(event_type, account, invoice))
 
     def entry(
         self, event_type: BillingEventType, account: AccountIds, invoice: Invoice | None = None
@@ -89,9 +81,10 @@ class OutboxBillingEvents:
         event = build_billing_event(
             event_type, account, invoice, event_id=event_id, occurred_at=datetime.now(UTC)
         )
-        return OutboxEntry.of(
+        return OutboxEntry.of_event(
             topic=self.topic,
             key=str(account.patient_id),
             value=event,
-            headers={EventHeader.EVENT_ID: str(event_id), EventHeader.EVENT_TYPE: event_type.value},
+            event_id=str(event_id),
+            event_type=event_type.value,
         )

@@ -10,9 +10,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_contracts.patient_event_pb2 import PatientEvent
-from pms_contracts.vocabulary import EventHeader, PatientEventType
+from pms_contracts.vocabulary import PatientEventType
 from pms_patients.models import Patient, outbox_events
-from pms_platform.outbox import OutboxEntry, enqueue
+from pms_platform.outbox import OutboxEntry, enqueue_entry
 
 
 def build_patient_event(
@@ -44,27 +44,17 @@ class OutboxPatientEvents:
         self, session: AsyncSession, patient: Patient, event_type: PatientEventType
     ) -> None:
         """Queue the event in this transaction; the relay publishes it after the commit."""
-        entry = self.entry(patient, event_type)
-        await enqueue(
-            session,
-            outbox_events,
-            topic=entry.topic,
-            key=entry.key,
-            value=entry.value,
-            headers=entry.headers,
-        )
+        await enqueue_entry(session, outbox_events, self.entry(patient, event_type))
 
     def entry(self, patient: Patient, event_type: PatientEventType) -> OutboxEntry:
         """The outbox row of the event, for a statement that writes it itself (the
         request id and the caller's trace context added)."""
         event_id = uuid.uuid4()
         event = build_patient_event(patient, event_type, event_id, datetime.now(UTC))
-        return OutboxEntry.of(
+        return OutboxEntry.of_event(
             topic=self.topic,
             key=str(patient.id),
-            value=event.SerializeToString(),
-            headers={
-                EventHeader.EVENT_ID.value: str(event_id),
-                EventHeader.EVENT_TYPE.value: event_type.value,
-            },
+            value=event,
+            event_id=str(event_id),
+            event_type=event_type.value,
         )

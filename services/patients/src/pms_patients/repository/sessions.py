@@ -29,21 +29,11 @@ class PatientRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def count(self) -> int:
-        total = await self.session.execute(select(func.count()).select_from(Patient))
-        return int(total.scalar_one())
-
     async def get(self, patient_id: uuid.UUID, *, for_update: bool = False) -> Patient | None:
         statement = select(Patient).where(Patient.id == patient_id)
         if for_update:
             statement = statement.with_for_update()
         return (await self.session.scalars(statement)).one_or_none()
-
-    async def add(self, patient: Patient) -> Patient:
-        """Insert and flush, so that a duplicate email surfaces here as one error type."""
-        self.session.add(patient)
-        await self._flush_checking_email()
-        return patient
 
     async def save(self, patient: Patient) -> None:
         """Write the changes of ``patient``, then read back what the database set
