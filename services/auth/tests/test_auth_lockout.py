@@ -73,39 +73,98 @@ async def test_a_successful_login_forgets_the_account_failures(
         assert (await attempt(client, ADMIN, PASSWORD)).status_code == 200
 
 
+# Three failures lock an address for a minute (long enough for any test); accounts lock
+# only after a hundred unless a test says otherwise.
+ADDRESS_LIMITS = {
+    **SMALL_LIMITS,
+    "LOCKOUT_ACCOUNT_THRESHOLD": "100",
+    "LOCKOUT_ADDRESS_THRESHOLD": "3",
+    "LOCKOUT_BASE_SECONDS": "60",
+}
+
+
+async def lock_the_address(client: httpx.AsyncClient, **headers: str) -> None:
+    """Three failures, each on another unknown account, lock the client's address."""
+    for number in range(3):
+        await fail(client, f"someone{number}@test.com", 1, **headers)
+
+
 @pytest.mark.integration
-async def test_an_address_failing_on_many_accounts_is_locked_for_every_account(
+async def test_a_locked_address_refuses_wrong_passwords_for_every_account(
     auth_client_factory: ClientFactory,
 ) -> None:
-    limits = {**SMALL_LIMITS, "LOCKOUT_ACCOUNT_THRESHOLD": "100", "LOCKOUT_ADDRESS_THRESHOLD": "3"}
+    async with auth_client_factory(**ADDRESS_LIMITS) as client:
+        await lock_the_address(client)
+        refused = await attempt(client, CLINICIAN, "wrong-password")
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    assert refused.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.integration
+async def test_a_locked_address_still_lets_the_right_password_of_another_account_in(
+    auth_client_factory: ClientFactory,
+) -> None:
+    async with auth_client_factory(**ADDRESS_LIMITS) as client:
+        await lock_the_address(client)
+        right = await attempt(client, CLINICIAN, PASSWORD)
+        wrong = await attempt(client, ADMIN, "wrong-password")
+        again = await attempt(client, ADMIN, PASSWORD)
+    assert right.status_code == 200, right.text
+    assert right.json()["accessToken"]
+    assert wrong.status_code == 429
+    assert again.status_code == 200, again.text
+
+
+@pytest.mark.integration
+async def test_a_locked_address_answers_unknown_and_real_emails_alike(
+    auth_client_factory: ClientFactory,
+) -> None:
+    async with auth_client_factory(**ADDRESS_LIMITS) as client:
+        await lock_the_address(client)
+        real = await attempt(client, ADMIN, "wrong-password", **{"X-Request-ID": "same"})
+        unknown = await attempt(client, "nobody@test.com", PASSWORD, **{"X-Request-ID": "same"})
+    assert real.status_code == unknown.status_code == 429
+    assert real.content == unknown.content
+    assert real.headers["retry-after"] == unknown.headers["retry-after"]
+
+
+@pytest.mark.integration
+async def test_failures_from_a_locked_address_still_lock_their_account(
+    auth_client_factory: ClientFactory,
+) -> None:
+    limits = {**ADDRESS_LIMITS, "LOCKOUT_ACCOUNT_THRESHOLD": "3"}
     async with auth_client_factory(**limits) as client:
-        for number in range(3):
-            await fail(client, f"someone{number}@test.com", 1)
-        assert (await attempt(client, CLINICIAN, PASSWORD)).status_code == 429
+        await lock_the_address(client)
+        for _ in range(3):
+            assert (await attempt(client, CLINICIAN, "wrong-password")).status_code == 429
+        clinician = await attempt(client, CLINICIAN, PASSWORD)
+        admin = await attempt(client, ADMIN, PASSWORD)
+    assert clinician.status_code == 429  # its own lock now, which the right password won't lift
+    assert admin.status_code == 200, admin.text
 
 
 @pytest.mark.integration
 async def test_forwarded_addresses_count_only_behind_a_trusted_proxy(
     auth_client_factory: ClientFactory,
 ) -> None:
-    limits = {**SMALL_LIMITS, "LOCKOUT_ACCOUNT_THRESHOLD": "100", "LOCKOUT_ADDRESS_THRESHOLD": "2"}
-    async with auth_client_factory(**limits, TRUSTED_PROXIES="127.0.0.0/8") as client:
-        await fail(client, "a@test.com", 2, **{"X-Forwarded-For": "203.0.113.5"})
-        blocked = await attempt(client, CLINICIAN, PASSWORD, **{"X-Forwarded-For": "203.0.113.5"})
-        other = await attempt(client, CLINICIAN, PASSWORD, **{"X-Forwarded-For": "203.0.113.6"})
-    assert blocked.status_code == 429
-    assert other.status_code == 200
+    async with auth_client_factory(**ADDRESS_LIMITS, TRUSTED_PROXIES="127.0.0.0/8") as client:
+        await lock_the_address(client, **{"X-Forwarded-For": "203.0.113.5"})
+        locked = await attempt(client, CLINICIAN, "wrong", **{"X-Forwarded-For": "203.0.113.5"})
+        other = await attempt(client, CLINICIAN, "wrong", **{"X-Forwarded-For": "203.0.113.6"})
+    assert locked.status_code == 429
+    assert other.status_code == 401
 
 
 @pytest.mark.integration
 async def test_a_spoofed_forwarded_address_does_not_escape_an_address_lock(
     auth_client_factory: ClientFactory,
 ) -> None:
-    limits = {**SMALL_LIMITS, "LOCKOUT_ACCOUNT_THRESHOLD": "100", "LOCKOUT_ADDRESS_THRESHOLD": "2"}
-    async with auth_client_factory(**limits, TRUSTED_PROXIES="") as client:
-        await fail(client, "a@test.com", 1, **{"X-Forwarded-For": "203.0.113.1"})
-        await fail(client, "b@test.com", 1, **{"X-Forwarded-For": "203.0.113.2"})
-        response = await attempt(client, CLINICIAN, PASSWORD, **{"X-Forwarded-For": "203.0.113.3"})
+    async with auth_client_factory(**ADDRESS_LIMITS, TRUSTED_PROXIES="") as client:
+        for number in range(3):
+            spoofed = {"X-Forwarded-For": f"203.0.113.{number}"}
+            await fail(client, f"someone{number}@test.com", 1, **spoofed)
+        response = await attempt(client, CLINICIAN, "wrong", **{"X-Forwarded-For": "203.0.113.9"})
     assert response.status_code == 429
 
 

@@ -28,6 +28,7 @@ from pms_platform.logging import get_logger
 
 INVALID_CREDENTIALS = "Invalid email or password"
 INVALID_REFRESH_TOKEN = "The refresh token is not valid"  # noqa: S105 - a message
+TOO_MANY_FAILURES = "Too many failed logins; try again later"
 _log = get_logger("pms_auth.authentication")
 
 
@@ -61,26 +62,40 @@ class Authentication:
 
     async def login(self, email: str, password: str, client_address: str) -> IssuedTokens:
         """Tokens for valid credentials. Refusals look the same whether the email is
-        unknown, the password wrong or the user disabled: 401, or 429 while locked."""
-        keys = [ThrottleKey.account(email), ThrottleKey.address(client_address)]
+        unknown, the password wrong or the user disabled: 401, or 429 while locked.
+
+        A locked account is refused unchecked. A locked client address is not: many users
+        may share it (a NAT; every client, behind a balancer the service does not trust),
+        so the password is checked and only a failure gets the address's 429. Guessing
+        from a locked address stays bounded: each failure still counts on its account,
+        which locks after its own threshold like anywhere else, and costs a full password
+        check (the dummy one for an unknown email, so the answer time says nothing).
+        """
+        account = ThrottleKey.account(email)
+        keys = [account, ThrottleKey.address(client_address)]
         async with self._database.transaction() as session:
-            wait = await self._lockout.seconds_until_unlocked(session, keys, self._clock())
-            user = None if wait else await UserRepository(session).find_by_email(email)
-        if wait:
-            raise TooManyRequestsError("Too many failed logins; try again later", math.ceil(wait))
+            locks = await self._lockout.running_locks(session, keys, self._clock())
+            user = None if account in locks else await UserRepository(session).find_by_email(email)
+        # The longest running lock, computed as before the address stopped refusing
+        # unchecked, so a failure from a locked address gets the answer it always got.
+        wait = max(locks.values(), default=0.0)
+        if account in locks:
+            raise _refusal(wait)
 
         verification = await self._passwords.verify(password, user.password_hash if user else None)
         if user is None or user.disabled or not verification.matches:
             async with self._database.transaction() as session:
                 user_id = user.id if user else None
                 await self._lockout.record_failure(session, keys, self._clock(), user_id)
-            _log.info("login refused", user_id=str(user.id) if user else None)
-            raise UnauthorizedError(INVALID_CREDENTIALS)
+            _log.info(
+                "login refused", user_id=str(user.id) if user else None, address_locked=bool(wait)
+            )
+            raise _refusal(wait)
 
         async with self._database.transaction() as session:
-            issued = await self._complete_login(session, user.id, keys[0], verification.new_hash)
+            issued = await self._complete_login(session, user.id, account, verification.new_hash)
         if issued is None:
-            raise UnauthorizedError(INVALID_CREDENTIALS)
+            raise _refusal(wait)
         _log.info("login succeeded", user_id=str(user.id))
         return issued
 
@@ -179,3 +194,10 @@ class Authentication:
             access_expires_in=int(self._signer.ttl.total_seconds()),
             refresh_expires_in=int(self._refresh_ttl.total_seconds()),
         )
+
+
+def _refusal(wait: float) -> TooManyRequestsError | UnauthorizedError:
+    """The one answer to every refused login: 429 while a lock runs, otherwise 401."""
+    if wait:
+        return TooManyRequestsError(TOO_MANY_FAILURES, math.ceil(wait))
+    return UnauthorizedError(INVALID_CREDENTIALS)

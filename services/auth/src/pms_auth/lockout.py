@@ -5,6 +5,12 @@ doubles with every lock in a row, up to a maximum; a quiet window after the last
 or lock forgives everything. An unknown email is counted and locked exactly like a real
 account (its key is the hash of the email either way), so answers never tell which
 accounts exist. Counters live in the database, so every replica sees the same ones.
+
+The two locks do not refuse the same logins. A locked account is refused before its
+password is checked. A locked address refuses only the logins that fail: its password is
+still checked, so a user who shares the address (a NAT, or every client behind a balancer
+that the service does not trust) still logs in with the right password; see
+``Authentication.login``.
 """
 
 import hashlib
@@ -102,21 +108,22 @@ class Lockout:
     def __init__(self, policy: LockoutPolicy) -> None:
         self.policy = policy
 
-    async def seconds_until_unlocked(
+    async def running_locks(
         self, session: AsyncSession, keys: Sequence[ThrottleKey], now: datetime
-    ) -> float:
-        """How long the longest running lock among ``keys`` still lasts (0: none);
-        locks found to have run out are cleared and their end logged."""
+    ) -> dict[ThrottleKey, float]:
+        """How many seconds each locked key among ``keys`` stays locked (unlocked keys are
+        absent); locks found to have run out are cleared and their end logged."""
         repository = ThrottleRepository(session)
-        wait = 0.0
+        locks: dict[ThrottleKey, float] = {}
         for row in await repository.find([key.as_tuple() for key in keys]):
             if row.locked_until is None:
                 continue
             if row.locked_until > now:
-                wait = max(wait, (row.locked_until - now).total_seconds())
+                key = ThrottleKey(ThrottleScope(row.scope), row.subject)
+                locks[key] = (row.locked_until - now).total_seconds()
             elif await repository.mark_unlocked(row):
                 _log.info("login lock expired", **_log_fields(row))
-        return wait
+        return locks
 
     async def record_failure(
         self,
