@@ -1,14 +1,16 @@
 """The auth OpenAPI document shows every problem each route may answer: 400 (not
 FastAPI's 422) for validation, 401 for bad credentials and tokens, 429 for a locked
 login, 403 on the ADMIN routes, 404 and 409 where they occur, all with the one
-ProblemOut schema."""
+ProblemOut schema; and the users routes take only what they document."""
 
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from pms_auth.app import create_app
+from pms_auth.schemas import UserPageQuery, UserPatch
 from pms_auth.settings import AuthSettings
 from pms_testing.openapi import problem_documentation_faults, problem_statuses
 
@@ -45,3 +47,12 @@ def test_problems_are_documented_as_they_are_answered(document: dict[str, Any]) 
     assert problem_documentation_faults(document) == []
     locked = document["paths"]["/login"]["post"]["responses"]["429"]
     assert set(locked["headers"]) == {"Retry-After"}
+
+
+def test_the_users_page_and_patch_take_only_what_they_document() -> None:
+    with pytest.raises(ValidationError):
+        UserPageQuery.model_validate({"page": 1_000_001})
+    for not_a_boolean in (0, 1, "true"):
+        with pytest.raises(ValidationError):
+            UserPatch.model_validate({"disabled": not_a_boolean})
+    assert UserPatch.model_validate({"disabled": False}).disabled is False

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
 
 from pms_analytics.aggregates import RegistrationBasis
 from pms_analytics.periods import (
@@ -35,7 +36,12 @@ from pms_analytics.periods import (
     shift_buckets,
 )
 from pms_platform.errors import BadRequestError, field_errors
-from pms_platform.validation import ISO_DATE_PATTERN, RequestModel, is_currency_code, parse_iso_date
+from pms_platform.validation import (
+    CURRENCY_CODE_PATTERN,
+    RequestModel,
+    is_currency_code,
+    parse_iso_date,
+)
 
 EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2999, 12, 31)
@@ -85,7 +91,13 @@ def _currency_code(value: object) -> object:
     return value
 
 
-_DATE_SCHEMA = {"pattern": ISO_DATE_PATTERN.pattern, "examples": ["2026-01-31"]}
+# The days _report_day takes (1900 to 2999), as a pattern: a date of another year, or not
+# YYYY-MM-DD, is a 400.
+_DATE_SCHEMA: JsonDict = {
+    "pattern": r"^(19\d\d|2\d{3})-\d{2}-\d{2}$",
+    "format": "date",
+    "examples": ["2026-01-31"],
+}
 FirstDay = Annotated[
     date | None,
     BeforeValidator(_report_day),
@@ -188,7 +200,10 @@ class RevenueParams(_ReportParams):
     currency: Annotated[
         str | None,
         BeforeValidator(_currency_code),
-        Field(description="Only this ISO 4217 currency (e.g. GBP)"),
+        Field(
+            description="Only this ISO 4217 currency (e.g. GBP)",
+            json_schema_extra={"pattern": CURRENCY_CODE_PATTERN.pattern},
+        ),
     ] = None
     from_: FirstDay = None
     to: LastDay = None

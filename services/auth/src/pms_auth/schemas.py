@@ -11,14 +11,21 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic.alias_generators import to_camel
 
 from pms_auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from pms_platform.security import Role
-from pms_platform.validation import WHEN_MISSING, RequestModel, email_address, text_validator
+from pms_platform.validation import (
+    REQUIRED_TEXT_PATTERN,
+    WHEN_MISSING,
+    RequestModel,
+    email_address,
+    text_validator,
+)
 
 MAX_PAGE_SIZE = 500
+MAX_PAGE = 1_000_000
 _ROLES = ", ".join(role.value for role in Role)
 
 _input = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
@@ -68,8 +75,16 @@ def required_refresh_token(value: str | None) -> str:
 
 
 Email = Annotated[str, WHEN_MISSING, email_address()]
-KnownPassword = Annotated[str, WHEN_MISSING, text_validator(known_password)]
-NewPassword = Annotated[str, WHEN_MISSING, text_validator(new_password)]
+KnownPassword = Annotated[
+    str,
+    WHEN_MISSING,
+    text_validator(known_password, minLength=1, maxLength=MAX_PASSWORD_LENGTH),
+]
+NewPassword = Annotated[
+    str,
+    WHEN_MISSING,
+    text_validator(new_password, minLength=MIN_PASSWORD_LENGTH, maxLength=MAX_PASSWORD_LENGTH),
+]
 
 
 class LoginIn(RequestModel):
@@ -82,7 +97,11 @@ class LoginIn(RequestModel):
 class RefreshIn(RequestModel):
     model_config = _input
 
-    refresh_token: Annotated[str, WHEN_MISSING, text_validator(required_refresh_token)]
+    refresh_token: Annotated[
+        str,
+        WHEN_MISSING,
+        text_validator(required_refresh_token, minLength=1, pattern=REQUIRED_TEXT_PATTERN),
+    ]
 
 
 class LogoutIn(RequestModel):
@@ -140,7 +159,7 @@ class UserPatch(RequestModel):
     model_config = _input
 
     role: Annotated[Role | None, text_validator(optional_role)] = None
-    disabled: bool | None = None
+    disabled: StrictBool | None = None
 
 
 class PasswordIn(RequestModel):
@@ -152,5 +171,5 @@ class PasswordIn(RequestModel):
 class UserPageQuery(RequestModel):
     """The query string of ``GET /users``: a page of ``size`` users, the first is 1."""
 
-    page: int = Field(default=1, ge=1, description="From 1")
+    page: int = Field(default=1, ge=1, le=MAX_PAGE, description="From 1")
     size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)

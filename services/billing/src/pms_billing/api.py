@@ -5,9 +5,10 @@ transition is a 409 (the resource's state conflicts with the request)."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from pms_billing.schemas import (
+    IDEMPOTENCY_KEY_SCHEMA,
     AccountOut,
     InvoiceListParams,
     InvoiceOut,
@@ -44,7 +45,31 @@ async def billing_service(request: Request) -> BillingService:
     return service
 
 
+IDEMPOTENCY_KEY = "Idempotency-Key"
+# Read by ``payment_key`` (so the 400 keeps the header's name and the key's own words),
+# documented on the route as what it is: a required header.
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": IDEMPOTENCY_KEY,
+    "in": "header",
+    "required": True,
+    "description": "Names this payment: a retry with the same key pays once",
+    "schema": IDEMPOTENCY_KEY_SCHEMA,
+}
+
+
+async def payment_key(request: Request) -> str:
+    """The ``Idempotency-Key`` header, checked as :class:`Payment` checks a key; a 400
+    naming the header when it is missing or not valid."""
+    try:
+        payment = validated(Payment, {"idempotencyKey": request.headers.get(IDEMPOTENCY_KEY) or ""})
+    except BadRequestError as error:
+        message = next(iter((error.errors or {}).values()), error.detail)
+        raise BadRequestError(error.detail, errors={IDEMPOTENCY_KEY: message}) from None
+    return payment.idempotency_key
+
+
 ServiceDep = Annotated[BillingService, Depends(billing_service)]
+PaymentKey = Annotated[str, Depends(payment_key)]
 PatientId = Annotated[uuid.UUID, Path(alias="patientId", description="The patient's id")]
 InvoiceId = Annotated[uuid.UUID, Path(alias="invoiceId")]
 
@@ -114,19 +139,12 @@ async def read_invoice(
     "payment and answers the same invoice. 409 when the invoice is VOID or already paid "
     "with another key, or when the key was used for another invoice.",
     responses=problem_responses(InvoiceNotFoundError, InvoiceStateError, IdempotencyKeyReusedError),
+    openapi_extra={"parameters": [IDEMPOTENCY_KEY_PARAMETER]},
 )
 async def pay_invoice(
-    invoice_id: InvoiceId,
-    session: SessionDep,
-    service: ServiceDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    invoice_id: InvoiceId, session: SessionDep, service: ServiceDep, key: PaymentKey
 ) -> InvoiceOut:
-    try:
-        payment = validated(Payment, {"idempotencyKey": idempotency_key or ""})
-    except BadRequestError as error:
-        message = next(iter((error.errors or {}).values()), error.detail)
-        raise BadRequestError(error.detail, errors={"Idempotency-Key": message}) from None
-    invoice = await service.pay_invoice(session, invoice_id, payment.idempotency_key)
+    invoice = await service.pay_invoice(session, invoice_id, key)
     return InvoiceOut.model_validate(invoice)
 
 

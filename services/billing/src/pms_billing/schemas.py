@@ -3,7 +3,8 @@ gRPC, REST and the patient events, typed as what they are after validation), the
 REST query string of the invoice listing, and the response models.
 
 Money is ``amountMinor``, a whole number of the currency's minor units (cents), and
-``currency``, an ISO 4217 code: a JSON number with a fraction is refused, never rounded.
+``currency``, an ISO 4217 code: a JSON number with a fraction is refused, never rounded
+(``12.0`` is 12).
 Names and email addresses use the shared validators (``pms_platform.validation``).
 """
 
@@ -17,13 +18,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     StrictBool,
     StrictInt,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
 
-from pms_billing.currencies import is_known_currency
+from pms_billing.currencies import ISO_4217_CODES, is_known_currency
 from pms_platform.validation import WHEN_MISSING, RequestModel, email_address, required_text
 
 NAME_MAX = 100
@@ -35,6 +37,15 @@ PAGE_SIZE_MAX = 200
 REST_PAGE_SIZE_MAX = 10_000  # refused above this over REST; served as PAGE_SIZE_MAX
 REST_PAGE_TOKEN_MAX = 200
 _PRINTABLE_KEY = re.compile(r"^[\x21-\x7e]+$")
+IDEMPOTENCY_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": IDEMPOTENCY_KEY_MAX,
+    "pattern": _PRINTABLE_KEY.pattern,
+}
+"""What :class:`Payment` takes as a key (printable ASCII, no spaces), as a document says it."""
+# What ``encode_page_token`` writes: unpadded base64url.
+PAGE_TOKEN_PATTERN = r"^[A-Za-z0-9_-]*$"  # noqa: S105 - a pattern, not a password
 
 
 def _uuid(value: object) -> object:
@@ -72,9 +83,23 @@ class NewAccount(_Input):
     email: Annotated[str, WHEN_MISSING, email_address()]
 
 
+def _whole_number(value: object) -> object:
+    """``12.0`` is the integer 12 in JSON (and to a JSON Schema's ``integer``): taken as
+    such; ``12.5``, a string or a boolean stays refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
+
+
 class NewInvoice(_Input):
-    amount_minor: StrictInt = Field(gt=0, le=MAX_AMOUNT_MINOR)
-    currency: str
+    amount_minor: WholeNumber = Field(gt=0, le=MAX_AMOUNT_MINOR)
+    currency: str = Field(
+        description="An ISO 4217 code of money in circulation, in capitals",
+        json_schema_extra={"enum": list[JsonValue](sorted(ISO_4217_CODES))},
+    )
     description: str = Field(default="", max_length=DESCRIPTION_MAX)
     draft: StrictBool = False
 
@@ -126,7 +151,15 @@ class InvoiceListParams(InvoiceQuery):
 
     # The titles are the ones the OpenAPI document showed for the former plain parameters.
     page_size: int = Field(default=0, ge=0, le=REST_PAGE_SIZE_MAX, title="Pagesize")
-    page_token: str = Field(default="", max_length=REST_PAGE_TOKEN_MAX, title="Pagetoken")
+    page_token: str = Field(
+        default="",
+        max_length=REST_PAGE_TOKEN_MAX,
+        title="Pagetoken",
+        description="The `nextPageToken` of the page before; a token this service did not "
+        "issue is a 400",
+        # Documented only: the service's own check says "The page token is not valid".
+        json_schema_extra={"pattern": PAGE_TOKEN_PATTERN},
+    )
 
 
 class _Output(BaseModel):

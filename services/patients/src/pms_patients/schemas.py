@@ -8,13 +8,22 @@ a malformed date is a 400 with the field's own message rather than a generic typ
 (:class:`PatientListQuery`, :class:`AuditLogQuery`), so a bad one is the same 400.
 """
 
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from pms_platform.validation import (
@@ -29,6 +38,11 @@ from pms_platform.validation import (
 NAME_MAX = 100
 ADDRESS_MAX = 255
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+# RFC 3339's date-time (what a document's ``format: date-time`` means); pydantic alone
+# would also take a bare number as seconds since 1970, or a time without its offset.
+RFC_3339_DATE_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
 
 
 def _today() -> date:
@@ -54,6 +68,14 @@ def _registration(registered: date, info: ValidationInfo) -> date:
     return registered
 
 
+def _date_time(value: object) -> object:
+    if isinstance(value, str) and not RFC_3339_DATE_TIME.fullmatch(value.strip()):
+        raise ValueError("Must be a date and time with its offset, such as 2026-01-31T09:00:00Z")
+    return value
+
+
+DateTimeParam = Annotated[datetime | None, BeforeValidator(_date_time)]
+
 _camel = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
@@ -66,12 +88,24 @@ class PatientFields(RequestModel):
     email: Annotated[str, WHEN_MISSING, email_address()]
     address: Annotated[str, WHEN_MISSING, required_text("Address", ADDRESS_MAX)]
     date_of_birth: Annotated[
-        date, WHEN_MISSING, iso_date("Date of birth"), AfterValidator(_birth_date)
+        date,
+        WHEN_MISSING,
+        iso_date("Date of birth"),
+        AfterValidator(_birth_date),
+        Field(
+            description="From 1900-01-01 to today",
+            json_schema_extra={"pattern": r"^(19\d\d|[2-9]\d{3})-\d{2}-\d{2}$"},
+        ),
     ]
 
 
+REGISTERED_DATE_RULE = "Not in the future, not before the date of birth"
+
+
 class PatientCreate(PatientFields):
-    registered_date: Annotated[date, WHEN_MISSING, iso_date("Registered date")]
+    registered_date: Annotated[
+        date, WHEN_MISSING, iso_date("Registered date"), Field(description=REGISTERED_DATE_RULE)
+    ]
 
     @field_validator("registered_date")
     @classmethod
@@ -82,7 +116,11 @@ class PatientCreate(PatientFields):
 class PatientUpdate(PatientFields):
     """A full replacement (PUT); the registered date may be left out to keep it."""
 
-    registered_date: Annotated[date | None, optional_iso_date("Registered date")] = None
+    registered_date: Annotated[
+        date | None,
+        optional_iso_date("Registered date"),
+        Field(description=REGISTERED_DATE_RULE + "; left out, it stays as it is"),
+    ] = None
 
     @field_validator("registered_date")
     @classmethod
@@ -127,8 +165,8 @@ class AuditLogQuery(PageQuery):
 
     user_id: str | None = Field(default=None, alias="userId", max_length=64)
     action: str | None = Field(default=None, max_length=32)
-    since: datetime | None = None
-    until: datetime | None = None
+    since: DateTimeParam = Field(default=None, description="From this time on (RFC 3339)")
+    until: DateTimeParam = Field(default=None, description="Before this time (RFC 3339)")
 
 
 class PatientOut(BaseModel):
