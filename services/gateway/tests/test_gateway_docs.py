@@ -1,7 +1,11 @@
 """``/api-docs/{service}`` proxies each service's OpenAPI; ``/docs`` lists them all."""
 
+from typing import Any
+
 import httpx
 
+from pms_gateway.docs import served
+from pms_gateway.settings import GatewaySettings
 from pms_testing.servers import RunningUpstream
 
 from .conftest import GatewayFactory
@@ -55,3 +59,36 @@ async def test_docs_is_one_swagger_ui_listing_every_service(gateway: httpx.Async
     for name in ("auth", "patients", "billing", "analytics"):
         assert f'"url": "/api-docs/{name}"' in page
     assert '"url": "/openapi.json"' in page
+
+
+def test_a_served_document_has_the_public_operations_and_the_gateways_own_answers() -> None:
+    def operation(*statuses: str, body: bool = False) -> dict[str, Any]:
+        found: dict[str, Any] = {"responses": {status: {"description": "-"} for status in statuses}}
+        return found | ({"requestBody": {"content": {}}} if body else {})
+
+    document: dict[str, Any] = {
+        "paths": {
+            "/patients": {"get": operation("200", "401"), "post": operation("201", body=True)},
+            "/health/live": {"get": operation("200")},
+            "/metrics": {"get": operation("200")},
+        }
+    }
+    served_document = served(document, "/api", GatewaySettings())
+    assert served_document["servers"] == [{"url": "/api"}]
+    assert list(served_document["paths"]) == ["/patients"]
+    listing, creation = (served_document["paths"]["/patients"][m] for m in ("get", "post"))
+    assert list(listing["responses"]) == ["200", "401", "403", "429", "502", "503", "504"]
+    assert listing["responses"]["401"] == {"description": "-"}  # the service's own stays
+    assert "413" in creation["responses"]
+    assert "Retry-After" in creation["responses"]["429"]["headers"]
+
+
+def test_a_served_login_documents_the_login_limits_and_no_role_refusal() -> None:
+    document: dict[str, Any] = {"paths": {"/login": {"post": {"responses": {"200": {}}}}}}
+    responses = served(document, "/auth", GatewaySettings())["paths"]["/login"]["post"]["responses"]
+    assert list(responses) == ["200", "429", "502", "503", "504"]
+    unlimited = GatewaySettings(
+        rate_limit_login_per_address="off", rate_limit_login_per_email="off"
+    )
+    document = {"paths": {"/login": {"post": {"responses": {"200": {}}}}}}
+    assert "429" not in served(document, "/auth", unlimited)["paths"]["/login"]["post"]["responses"]
