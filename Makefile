@@ -6,7 +6,7 @@ UV := python3 -m uv
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help up down status test lint unit integration e2e bench proto sync ensure-uv
+.PHONY: help up down status test lint unit integration e2e api-fuzz bench proto sync ensure-uv
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,10 @@ integration: sync ## Integration, then end-to-end tests; starts and stops Postgr
 
 e2e: sync ## Only the end-to-end suite (the whole platform through the gateway)
 	$(UV) run pms infra run -- pytest -m e2e
+
+api-fuzz: sync ## Fuzz every operation of every service through the gateway (schemathesis, all checks; EXAMPLES=200 SEED=random)
+	PMS_API_FUZZ_MAX_EXAMPLES=$(or $(EXAMPLES),200) PMS_API_FUZZ_SEED=$(or $(SEED),random) \
+		PMS_API_FUZZ_REPORTS=.pms/api-fuzz $(UV) run pms infra run -- pytest tests/api_fuzz -q
 
 bench: sync ## Benchmark the platform (starts it if needed); results in bench/results/ (ARGS=--quick)
 	$(UV) run pms bench $(ARGS)
