@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -71,8 +71,10 @@ def _report_day(value: object) -> object:
 
 
 def _one_of(default: StrEnum) -> Any:
-    """The validator of a choice: one of ``default``'s enum values; empty means ``default``."""
+    """The validator of a choice: one of ``default``'s enum values; empty means ``default``
+    (so the document lists the empty text among the choices)."""
     choices = type(default)
+    documented: Any = Literal[(*(choice.value for choice in choices), "")]
 
     def check(value: object) -> object:
         if value is None or value == "":
@@ -82,7 +84,7 @@ def _one_of(default: StrEnum) -> Any:
         except ValueError:
             raise ValueError(f"Must be one of {', '.join(choices)}") from None
 
-    return BeforeValidator(check)
+    return BeforeValidator(check, json_schema_input_type=documented)
 
 
 def _currency_code(value: object) -> object:
