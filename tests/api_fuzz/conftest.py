@@ -69,11 +69,7 @@ async def fuzzed_platform(
     try:
         async with AsyncExitStack() as stack:
             topic = await stack.enter_async_context(private_topics(kafka_bootstrap_servers))
-            common: dict[str, Any] = {
-                "environment": "test",
-                "background_workers": False,
-                "log_level": "WARNING",
-            }
+            common: dict[str, Any] = {"environment": "test", "background_workers": False}
             kafka: dict[str, Any] = {
                 "kafka_bootstrap_servers": kafka_bootstrap_servers,
                 "patient_topic": await topic(),
@@ -129,7 +125,7 @@ async def fuzzed_platform(
                 serve_asgi(create_analytics(analytics_settings), lifespan="on")
             )
             gateway_settings = GatewaySettings(
-                **{key: common[key] for key in ("environment", "log_level")},
+                environment="test",
                 **tokens,
                 auth_url=auth_url,
                 patients_url=patients_url,

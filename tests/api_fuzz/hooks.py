@@ -3,10 +3,10 @@ input that no JSON Schema can state, applied to the cases schemathesis means to 
 and the one "failure" that is the design.
 
 The documents state every rule that a schema can (required fields, lengths, patterns,
-ranges, choices); what is left depends on today's date or on another field: a date of
-birth or registration not in the future nor before the birth, a report range that ends
-after it starts and is not too long for its granularity, a page token that the service
-issued. A "positive" case that breaks one of those is answered 400, rightly, and
+ranges, choices); what is left depends on today's date, on another field or on what is
+stored: a date of birth or registration not in the future nor before the birth (the
+stored one, when an update keeps it), a report range that ends after it starts and is
+not too long for its granularity, a page token that the service issued. A "positive" case that breaks one of those is answered 400, rightly, and
 schemathesis would call that a valid request rejected; these hooks bend such a case
 into the nearest valid one, just before it is sent (after the stateful phase filled in
 what a link carries; schemathesis then checks again which kind of case it is). Negative
@@ -28,6 +28,7 @@ from schemathesis.openapi.checks import UseAfterFree
 from pms_analytics.periods import Granularity
 from pms_analytics.schemas import InvalidReportError, report_range
 from pms_billing.service import PageTokenError, decode_page_token
+from pms_patients.schemas import EARLIEST_BIRTH_DATE
 
 
 def _today() -> date:
@@ -42,7 +43,9 @@ def _day(value: Any) -> date | None:
 
 
 def _patient_dates(body: dict[str, Any]) -> None:
-    """Neither date in the future; registered on or after the birth."""
+    """Neither date in the future; registered on or after the birth. An update that
+    keeps the stored registered date (leaves it out) gets the earliest date of birth,
+    the one no stored registration can be before."""
     today = _today()
     born = _day(body.get("dateOfBirth"))
     if born is not None and born > today:
@@ -52,6 +55,8 @@ def _patient_dates(body: dict[str, Any]) -> None:
     if registered is not None:
         registered = min(max(registered, born or registered), today)
         body["registeredDate"] = registered.isoformat()
+    elif born is not None:
+        body["dateOfBirth"] = EARLIEST_BIRTH_DATE.isoformat()
 
 
 def _report_range(query: dict[str, Any]) -> None:
