@@ -1,3 +1,4 @@
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -5,7 +6,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from pms_platform.security import HttpJwksSource, InvalidTokenError, TokenVerifier
+from pms_platform.security import HttpJwksSource, InvalidTokenError, TokenSettings, TokenVerifier
+from pms_testing.polling import eventually
 from pms_testing.tokens import TokenMinter
 
 
@@ -91,3 +93,107 @@ async def test_tokens_are_refused_while_auth_cannot_be_reached_then_accepted(
     server.up = True
     source._next_fetch_at = 0.0  # the one-second retry pause has passed
     assert (await verifier.verify(token_minter.mint())).role.value == "ADMIN"
+
+
+@pytest.fixture
+async def refreshing_source(server: JwksServer) -> AsyncIterator[HttpJwksSource]:
+    transport = httpx.ASGITransport(app=server.app, raise_app_exceptions=False)
+    source = HttpJwksSource(
+        "http://auth/.well-known/jwks.json",
+        refresh_interval_seconds=0.05,
+        client=httpx.AsyncClient(transport=transport, base_url="http://auth"),
+    )
+    yield source
+    await source.close()
+
+
+async def test_a_withdrawn_key_is_refused_after_the_next_refresh_remembered_tokens_included(
+    refreshing_source: HttpJwksSource, server: JwksServer, token_minter: TokenMinter
+) -> None:
+    verifier = TokenVerifier(refreshing_source)
+    remembered = token_minter.mint()
+    await verifier.verify(remembered)
+    successor = TokenMinter()
+    server.jwks = successor.jwks
+
+    async def withdrawn() -> bool:
+        return refreshing_source.published_key(token_minter.kid) is None
+
+    await eventually(withdrawn, 5, description="the periodic refresh")
+    for token in (remembered, token_minter.mint()):
+        with pytest.raises(InvalidTokenError, match="unknown signing key"):
+            await verifier.verify(token)
+    assert (await verifier.verify(successor.mint())).role.value == "ADMIN"
+
+
+async def test_a_kid_that_now_names_another_key_refuses_the_tokens_of_the_old_one(
+    refreshing_source: HttpJwksSource, server: JwksServer, token_minter: TokenMinter
+) -> None:
+    verifier = TokenVerifier(refreshing_source)
+    remembered = token_minter.mint()
+    await verifier.verify(remembered)
+    original = refreshing_source.published_key(token_minter.kid)
+    impostor = TokenMinter()
+    server.jwks = {"keys": [{**impostor.jwks["keys"][0], "kid": token_minter.kid}]}
+
+    async def replaced() -> bool:
+        return refreshing_source.published_key(token_minter.kid) not in (None, original)
+
+    await eventually(replaced, 5, description="the periodic refresh")
+    with pytest.raises(InvalidTokenError):
+        await verifier.verify(remembered)
+
+
+async def test_a_key_still_published_keeps_its_object_so_its_tokens_stay_remembered(
+    refreshing_source: HttpJwksSource, server: JwksServer, token_minter: TokenMinter
+) -> None:
+    await TokenVerifier(refreshing_source).verify(token_minter.mint())
+    original = refreshing_source.published_key(token_minter.kid)
+    successor = TokenMinter()
+    server.jwks = {"keys": token_minter.jwks["keys"] + successor.jwks["keys"]}
+
+    async def added() -> bool:
+        return refreshing_source.published_key(successor.kid) is not None
+
+    await eventually(added, 5, description="the periodic refresh")
+    assert refreshing_source.published_key(token_minter.kid) is original
+
+
+async def test_the_keys_stay_while_auth_cannot_be_reached_and_refreshing_goes_on(
+    refreshing_source: HttpJwksSource, server: JwksServer, token_minter: TokenMinter
+) -> None:
+    verifier = TokenVerifier(refreshing_source)
+    await verifier.verify(token_minter.mint())
+    server.up = False
+    failed_from = server.requests
+
+    async def failed_twice() -> bool:
+        return server.requests >= failed_from + 2
+
+    await eventually(failed_twice, 5, description="two failed refreshes")
+    assert (await verifier.verify(token_minter.mint())).role.value == "ADMIN"
+    server.up = True
+    successor = TokenMinter()
+    server.jwks = successor.jwks
+
+    async def withdrawn() -> bool:
+        return refreshing_source.published_key(token_minter.kid) is None
+
+    await eventually(withdrawn, 5, description="a refresh once auth answers again")
+
+
+async def test_closing_the_source_stops_the_refreshing(
+    refreshing_source: HttpJwksSource, server: JwksServer, token_minter: TokenMinter
+) -> None:
+    await refreshing_source.key_for(token_minter.kid)
+    await refreshing_source.close()
+    requests = server.requests
+    await asyncio.sleep(0.2)
+    assert server.requests == requests
+
+
+def test_services_refresh_the_keys_every_five_minutes_unless_told_otherwise() -> None:
+    assert TokenSettings(service_name="x").auth_jwks_refresh_seconds == 300
+    assert (
+        TokenSettings(service_name="x", auth_jwks_refresh_seconds=2).auth_jwks_refresh_seconds == 2
+    )

@@ -52,3 +52,5 @@ async def test_unexpected_errors_are_500_problems_that_hide_internals(
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM
     assert "jane@example.com" not in response.text
+    # Answered inside the request context: the body names the request, as every other.
+    assert response.json()["requestId"] == response.headers["x-request-id"]

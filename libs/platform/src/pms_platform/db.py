@@ -19,7 +19,7 @@ patients' audit entry) does both in one statement, so it is still all or nothing
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -27,7 +27,8 @@ import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, make_url, text
 from sqlalchemy.engine.interfaces import AdaptedConnection
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -119,7 +120,15 @@ class Database:
         transaction. For the hot reads only (see the module docstring)."""
         pool = self._pool or await self._open_pool()
         async with pool.acquire() as connection:
-            yield connection
+            try:
+                yield connection
+            except BaseException as error:
+                # A connection that failed with the server going away may not know it yet
+                # (it still waits for the end of the failed exchange): given to the next
+                # request it would refuse every statement. It is closed, never reused.
+                if is_database_unavailable(error):
+                    connection.terminate()
+                raise
 
     async def _open_pool(self) -> asyncpg.Pool:
         # Opened on first use (the app factory is synchronous); min_size=1 keeps idle
@@ -192,3 +201,58 @@ def database_url_for(server_url: str, database: str, driver: str = "postgresql+a
     """The URL of ``database`` on the server of ``server_url`` (any database, any driver)."""
     url = make_url(server_url).set(drivername=driver, database=database)
     return url.render_as_string(hide_password=False)
+
+
+_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    # No connection: refused, reset, timed out, name not resolved (asyncio reports
+    # several addresses that all failed as a plain OSError).
+    OSError,
+    # The server is starting, shutting down, crashed, or out of connection slots.
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    # The statement ran past ``statement_timeout``: a database too slow to answer now.
+    asyncpg.QueryCanceledError,
+    # Every pooled connection is busy and none came free in time.
+    PoolTimeoutError,
+)
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached or cannot answer now (an
+    outage, a restart, exhaustion), rather than that the request or the code is wrong.
+
+    Such a request gets 503 with ``Retry-After`` (gRPC ``UNAVAILABLE``): nothing was
+    written, the same request can be sent again. The error may come straight from
+    asyncpg (the lean pool) or wrapped by SQLAlchemy, so the whole chain is looked at.
+    """
+    for link in _error_chain(error):
+        if isinstance(link, DBAPIError) and link.connection_invalidated:
+            return True
+        if isinstance(link, _UNAVAILABLE_ERRORS):
+            return True
+        # asyncpg's words for a connection lost under a statement, and for one left
+        # mid-exchange by a failure as the server went away (its other interface errors
+        # are misuse, a bug of ours).
+        if isinstance(link, asyncpg.InterfaceError) and "connection is closed" in str(link):
+            return True
+        if isinstance(link, asyncpg.InternalClientError) and "another operation" in str(link):
+            return True
+    return False
+
+
+def _error_chain(error: BaseException) -> Iterator[BaseException]:
+    """``error``, the errors it was raised from or during, and a DBAPI error's original."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        link = pending.pop()
+        if link is None or id(link) in seen:
+            continue
+        seen.add(id(link))
+        yield link
+        pending += [link.__cause__, link.__context__]
+        if isinstance(link, DBAPIError) and isinstance(link.orig, BaseException):
+            pending.append(link.orig)

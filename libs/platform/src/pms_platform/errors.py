@@ -21,6 +21,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pms_platform.logging import get_logger
 from pms_platform.request_context import current_request_id
@@ -30,6 +31,9 @@ VALIDATION_DETAIL = "The request is not valid"
 RETRY_AFTER_HEADER = "Retry-After"
 WWW_AUTHENTICATE_HEADER = "WWW-Authenticate"
 PROBLEM_TYPE_BASE = "https://pms.example/problems/"
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_DETAIL = "A service this request needs is not available now; nothing was changed"
+UNEXPECTED_DETAIL = "An unexpected error occurred; it has been logged"
 _log = get_logger("pms.errors")
 
 
@@ -317,7 +321,59 @@ def _allowed_methods(request: Request) -> str:
 
 async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
     _log.error("unhandled error", error_type=type(exc).__name__, exc_info=exc)
-    return problem_response(500, "An unexpected error occurred; it has been logged")
+    return problem_response(500, UNEXPECTED_DETAIL)
+
+
+UnavailabilityTest = Callable[[BaseException], bool]
+"""Whether an error says a dependency cannot answer now (see ``UnhandledErrorMiddleware``)."""
+
+
+class UnhandledErrorMiddleware:
+    """The last word on an error that no handler turned into an answer.
+
+    It runs inside the request context, so the problem body carries the request id, and
+    it answers instead of raising: an error raised out of the app makes uvicorn close the
+    connection, which a client (or the gateway in front, as a 502) sees as a reset. An
+    error that ``is_unavailable`` recognises (a database outage, for a service with a
+    database) is a 503 with ``Retry-After``, logged as one warning line without a stack
+    (an outage fails every request alike); any other is a 500, logged once with its
+    stack. An error after the response started cannot be answered: it is raised.
+    """
+
+    def __init__(self, app: ASGIApp, is_unavailable: UnavailabilityTest | None = None) -> None:
+        self.app = app
+        self.is_unavailable = is_unavailable
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def noting_start(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_start)
+        except Exception as error:
+            if started:
+                raise
+            await self._answer(error)(scope, receive, send)
+
+    def _answer(self, error: Exception) -> JSONResponse:
+        if self.is_unavailable is not None and self.is_unavailable(error):
+            _log.warning("dependency unavailable", error_type=type(error).__name__)
+            return problem_response(
+                503,
+                UNAVAILABLE_DETAIL,
+                slug=ServiceUnavailableError.slug,
+                headers={RETRY_AFTER_HEADER: str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
+            )
+        _log.error("unhandled error", error_type=type(error).__name__, exc_info=error)
+        return problem_response(500, UNEXPECTED_DETAIL)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -7,8 +7,9 @@ by its lifespan, with what every gRPC service here needs:
   refused at once with ``RESOURCE_EXHAUSTED`` instead of queueing without end;
 - the request id from the ``x-request-id`` metadata (or a new one) bound to every log
   line and to events the call publishes, and returned in the trailing metadata;
-- one access-log line and Prometheus metrics per call, and unexpected errors answered
-  as ``INTERNAL`` with a generic message (details go to the log, never to the client);
+- one access-log line and Prometheus metrics per call; a database outage answered as
+  ``UNAVAILABLE`` (the caller may retry), any other unexpected error as ``INTERNAL``,
+  both with a generic message (details go to the log, never to the client);
 - graceful stop: health turns ``NOT_SERVING``, new calls are refused, calls in flight
   get ``grace_seconds`` to finish.
 
@@ -26,6 +27,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc  # type: ignore[i
 from grpc_reflection.v1alpha import reflection  # type: ignore[import-untyped]
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from pms_platform.db import is_database_unavailable
+from pms_platform.errors import UNAVAILABLE_DETAIL, UNEXPECTED_DETAIL
 from pms_platform.logging import get_logger
 from pms_platform.request_context import REQUEST_ID_METADATA, bound_request_id
 
@@ -105,9 +108,17 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
                             else grpc.StatusCode.CANCELLED
                         )
                         raise
+                    if is_database_unavailable(error):
+                        code = grpc.StatusCode.UNAVAILABLE
+                        _log.warning(
+                            "dependency unavailable",
+                            method=method,
+                            error_type=type(error).__name__,
+                        )
+                        await context.abort(code, UNAVAILABLE_DETAIL)
                     code = grpc.StatusCode.INTERNAL
                     _log.error("unhandled error", method=method, exc_info=error)
-                    await context.abort(code, "An unexpected error occurred; it has been logged")
+                    await context.abort(code, UNEXPECTED_DETAIL)
                 finally:
                     self._record(method, code, time.perf_counter() - started)
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 from starlette.middleware import Middleware
 
-from pms_platform.errors import install_problem_handlers
+from pms_platform.errors import UnhandledErrorMiddleware, install_problem_handlers
 from pms_platform.health import ReadinessCheck, ReadinessReport, health_router
 from pms_platform.logging import get_logger
 from pms_platform.metrics import HttpMetrics, MetricsMiddleware, metrics_router
@@ -82,14 +82,20 @@ def create_service_app(
     consumers, retry loops) start after that start-up and stop, together, before its
     shutdown, only when the ``background_workers`` setting is on.
 
-    ``middleware`` runs inside the platform's (request id and access log, then the HTTP
-    metrics), in the order given. ``metrics_registry`` is the registry ``/metrics``
+    ``middleware`` runs inside the platform's (request id and access log, the HTTP
+    metrics, then the answer to unhandled errors: 503 for a database outage, else 500),
+    in the order given. ``metrics_registry`` is the registry ``/metrics``
     serves (a new one unless given: pass it to build metrics before the app);
     ``docs_url`` and ``redoc_url`` are FastAPI's documentation pages (``None``: none).
     """
     checks: dict[str, ReadinessCheck] = dict(readiness or {})
+    is_unavailable = None
     if database is not None:
         checks.setdefault("database", database.ping)
+        # Imported here: the gateway, which has no database, need not load SQLAlchemy.
+        from pms_platform.db import is_database_unavailable
+
+        is_unavailable = is_database_unavailable
 
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -124,6 +130,7 @@ def create_service_app(
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(MetricsMiddleware, metrics=HttpMetrics(registry)),
+            Middleware(UnhandledErrorMiddleware, is_unavailable=is_unavailable),
             *middleware,
         ],
     )

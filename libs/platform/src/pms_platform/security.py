@@ -1,9 +1,10 @@
 """Access tokens verified locally, from the auth service's published keys (JWKS).
 
-No request needs a round trip to auth: the keys are fetched once, cached, and fetched
-again only when a token names a key id we have not seen (rate limited, so a flood of
-forged key ids cannot turn into a flood of requests to auth). The algorithm is pinned
-by the verifier, never taken from the token, which closes ``alg=none`` and the
+No request needs a round trip to auth: the keys are cached, fetched again in the
+background every ``AUTH_JWKS_REFRESH_SECONDS`` (a withdrawn key stops working within that
+time) and when a token names an unknown key id (rate limited, so a flood of forged key
+ids cannot turn into a flood of requests to auth). The algorithm is pinned by the
+verifier, never taken from the token, which closes ``alg=none`` and the
 HS256-with-the-public-key confusion.
 
 :func:`authorize` is the one access check (bearer header, token, role) with one wording
@@ -14,6 +15,7 @@ for each refusal; the gateway calls it on raw headers, and the FastAPI dependenc
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -62,39 +64,68 @@ class InvalidTokenError(Exception):
 
 
 class JwksSource(Protocol):
-    async def key_for(self, kid: str) -> jwt.PyJWK: ...
+    async def key_for(self, kid: str) -> jwt.PyJWK:
+        """The key ``kid`` names, fetched if need be; :class:`InvalidTokenError` if none."""
+
+    def published_key(self, kid: str) -> jwt.PyJWK | None:
+        """The key ``kid`` names among the keys last seen, without I/O (on every request):
+        the same object for as long as that key is published unchanged."""
 
     async def close(self) -> None: ...
 
 
-def keys_by_kid(jwks: Mapping[str, Any]) -> dict[str, jwt.PyJWK]:
-    """Parse a JWKS document, skipping entries without a ``kid`` or of unknown type."""
-    keys: dict[str, jwt.PyJWK] = {}
-    for entry in jwks.get("keys", []):
-        kid = entry.get("kid") if isinstance(entry, Mapping) else None
-        if not isinstance(kid, str):
-            continue
-        try:
-            keys[kid] = jwt.PyJWK.from_dict(dict(entry))
-        except jwt.PyJWTError:
-            continue
-    return keys
+class _PublishedKeys:
+    """The keys of the last JWKS document seen, by ``kid``. A key whose JWK did not change
+    keeps its object from one document to the next: a remembered token is trusted while
+    the object that verified it is published, which is one dictionary look-up."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, dict[str, Any]] = {}
+        self._keys: dict[str, jwt.PyJWK] = {}
+
+    def published_key(self, kid: str) -> jwt.PyJWK | None:
+        return self._keys.get(kid)
+
+    def _publish(self, jwks: object) -> set[str]:
+        """Publish ``jwks`` instead (``ValueError`` if it is no JWKS); the key ids that
+        were withdrawn or now name another key."""
+        listed = jwks.get("keys", []) if isinstance(jwks, Mapping) else None
+        if not isinstance(listed, list):
+            raise ValueError("a JWKS document is an object with a list of keys")
+        entries: dict[str, dict[str, Any]] = {}
+        keys: dict[str, jwt.PyJWK] = {}
+        for item in listed:
+            kid = item.get("kid") if isinstance(item, Mapping) else None
+            if not isinstance(kid, str):
+                continue
+            entry = dict(item)
+            if self._entries.get(kid) == entry:
+                keys[kid] = self._keys[kid]
+            else:
+                try:
+                    keys[kid] = jwt.PyJWK.from_dict(entry)
+                except jwt.PyJWTError:
+                    continue
+            entries[kid] = entry
+        withdrawn = {kid for kid, key in self._keys.items() if keys.get(kid) is not key}
+        self._entries, self._keys = entries, keys
+        return withdrawn
 
 
-class StaticJwksSource:
+class StaticJwksSource(_PublishedKeys):
     """Keys known in-process: auth verifying its own tokens, and tests. A fixed document
-    is parsed once; a callable one (keys that may rotate) on every look-up."""
+    is parsed once; a callable one (keys that may rotate) on every look-up of a key."""
 
     def __init__(self, jwks: Mapping[str, Any] | Callable[[], Mapping[str, Any]]) -> None:
-        self._jwks = jwks
-        self._parsed = None if callable(jwks) else keys_by_kid(jwks)
+        super().__init__()
+        self._document = jwks if callable(jwks) else None
+        if not callable(jwks):
+            self._publish(jwks)
 
     async def key_for(self, kid: str) -> jwt.PyJWK:
-        if self._parsed is not None:
-            key = self._parsed.get(kid)
-        else:
-            assert callable(self._jwks)
-            key = keys_by_kid(self._jwks()).get(kid)
+        if self._document is not None:
+            self._publish(self._document())
+        key = self._keys.get(kid)
         if key is None:
             raise InvalidTokenError("unknown signing key")
         return key
@@ -103,8 +134,13 @@ class StaticJwksSource:
         return None
 
 
-class HttpJwksSource:
-    """Auth's JWKS over HTTP, cached; refetched on an unknown ``kid`` at most once per
+DEFAULT_JWKS_REFRESH_SECONDS = 300.0  # as long as auth lets its JWKS be cached (max-age)
+
+
+class HttpJwksSource(_PublishedKeys):
+    """Auth's JWKS over HTTP, cached; fetched again in the background every
+    ``refresh_interval_seconds`` (a withdrawn key stops verifying; an unreachable auth
+    leaves the keys as they were), and on an unknown ``kid`` at most once per
     ``min_refetch_interval_seconds`` (once per second while auth has not answered yet)."""
 
     RETRY_AFTER_FAILURE_SECONDS = 1.0
@@ -114,42 +150,68 @@ class HttpJwksSource:
         url: str,
         *,
         min_refetch_interval_seconds: float = 30.0,
+        refresh_interval_seconds: float = DEFAULT_JWKS_REFRESH_SECONDS,
         client: httpx.AsyncClient | None = None,
     ) -> None:
+        super().__init__()
         self._url = url
         self._interval = min_refetch_interval_seconds
+        self._refresh_interval = refresh_interval_seconds
         self._client = client or httpx.AsyncClient(timeout=2.0)
-        self._keys: dict[str, jwt.PyJWK] = {}
         self._next_fetch_at = 0.0
         self._lock = asyncio.Lock()
+        self._refresher: asyncio.Task[None] | None = None
 
     async def key_for(self, kid: str) -> jwt.PyJWK:
+        if self._refresher is None and not self._client.is_closed:
+            # Started by the first token (no event loop runs when the app is built).
+            self._refresher = asyncio.create_task(self._refresh_periodically())
         key = self._keys.get(kid)
         if key is not None:
             return key
         async with self._lock:
             key = self._keys.get(kid)  # another request may have fetched meanwhile
             if key is None and time.monotonic() >= self._next_fetch_at:
-                await self._fetch()
+                fetched = await self._fetch()
+                pause = self._interval if fetched else self.RETRY_AFTER_FAILURE_SECONDS
+                self._next_fetch_at = time.monotonic() + pause
                 key = self._keys.get(kid)
         if key is None:
             raise InvalidTokenError("unknown signing key")
         return key
 
-    async def _fetch(self) -> None:
+    async def _refresh_periodically(self) -> None:
+        fetched = True
+        while True:
+            retry = min(self._refresh_interval, self.RETRY_AFTER_FAILURE_SECONDS)
+            await asyncio.sleep(self._refresh_interval if fetched else retry)
+            try:
+                async with self._lock:
+                    fetched = await self._fetch()
+            except Exception:
+                # Never let the refresher die: withdrawn keys would then verify forever.
+                _log.exception("jwks refresh failed", url=self._url)
+                fetched = False
+
+    async def _fetch(self) -> bool:
         try:
             response = await self._client.get(self._url)
             response.raise_for_status()
-            keys = keys_by_kid(response.json())
+            known = set(self._keys)
+            withdrawn = self._publish(response.json())
         except (httpx.HTTPError, ValueError) as error:
-            self._next_fetch_at = time.monotonic() + self.RETRY_AFTER_FAILURE_SECONDS
             _log.warning("jwks fetch failed", url=self._url, error=type(error).__name__)
-            return
-        self._next_fetch_at = time.monotonic() + self._interval
-        self._keys = keys
-        _log.info("jwks fetched", url=self._url, key_ids=sorted(keys))
+            return False
+        if withdrawn or known != set(self._keys):
+            kids, removed = sorted(self._keys), sorted(withdrawn)
+            _log.info("jwks fetched", url=self._url, key_ids=kids, withdrawn_key_ids=removed)
+        return True
 
     async def close(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._refresher
         await self._client.aclose()
 
 
@@ -160,6 +222,8 @@ class TokenSettings(ServiceSettings):
     """Settings of a service that checks access tokens (mixed into its settings class)."""
 
     auth_jwks_url: str = "http://127.0.0.1:4005/.well-known/jwks.json"
+    # How often the keys are fetched again: a withdrawn key is refused within this time.
+    auth_jwks_refresh_seconds: float = Field(default=DEFAULT_JWKS_REFRESH_SECONDS, gt=0)
     token_issuer: str = TOKEN_ISSUER
     token_audience: str = TOKEN_AUDIENCE
     # The longest life (exp - iat) an access token may have: auth's ACCESS_TOKEN_TTL_SECONDS.
@@ -167,12 +231,21 @@ class TokenSettings(ServiceSettings):
     token_max_lifetime_seconds: int = Field(default=DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS, ge=10)
 
 
+@dataclass(frozen=True, slots=True)
+class _RememberedToken:
+    principal: Principal
+    kid: str
+    key: jwt.PyJWK  # the object that verified the token: trusted while it is published
+    usable_until: float
+
+
 class TokenVerifier:
     """Checks signature, algorithm, key id, issuer, audience, expiry, required claims, and
     that the token's life (``exp - iat``) is no longer than an access token's.
 
-    Verified tokens are remembered until they expire (bounded), so a client sending the
-    same token again costs a dictionary look-up instead of a signature check.
+    Verified tokens are remembered until they expire (bounded) or the key that verified
+    them is withdrawn, so a client sending the same token again costs two dictionary
+    look-ups (the token, its key among those published) instead of a signature check.
     """
 
     def __init__(
@@ -193,28 +266,33 @@ class TokenVerifier:
         self._algorithm = algorithm
         self._leeway = leeway_seconds
         self._cache_size = cache_size
-        self._verified: dict[str, Principal] = {}
+        self._verified: dict[str, _RememberedToken] = {}
 
     @classmethod
     def from_settings(cls, settings: TokenSettings) -> "TokenVerifier":
         return cls(
-            HttpJwksSource(settings.auth_jwks_url),
+            HttpJwksSource(
+                settings.auth_jwks_url, refresh_interval_seconds=settings.auth_jwks_refresh_seconds
+            ),
             issuer=settings.token_issuer,
             audience=settings.token_audience,
             max_lifetime_seconds=settings.token_max_lifetime_seconds,
         )
 
     async def verify(self, token: str) -> Principal:
-        cached = self._verified.get(token)
-        if cached is not None and cached.expires_at.timestamp() + self._leeway > time.time():
-            return cached
-        principal = await self._verify_signature_and_claims(token)
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            key = self._keys.published_key(remembered.kid)
+            if key is remembered.key and remembered.usable_until > time.time():
+                return remembered.principal
+            del self._verified[token]  # expired, or its key withdrawn: checked afresh
+        remembered = await self._verify_signature_and_claims(token)
         if len(self._verified) >= self._cache_size:
             self._verified.clear()
-        self._verified[token] = principal
-        return principal
+        self._verified[token] = remembered
+        return remembered.principal
 
-    async def _verify_signature_and_claims(self, token: str) -> Principal:
+    async def _verify_signature_and_claims(self, token: str) -> _RememberedToken:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -242,7 +320,7 @@ class TokenVerifier:
         if lifetime > self._max_lifetime + self._leeway:
             raise InvalidTokenError("token lives longer than an access token may")
         session_id = claims.get(SESSION_CLAIM)
-        return Principal(
+        principal = Principal(
             user_id=str(claims["sub"]),
             email=str(claims["email"]),
             role=role,
@@ -250,6 +328,7 @@ class TokenVerifier:
             expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
             session_id=session_id if isinstance(session_id, str) else None,
         )
+        return _RememberedToken(principal, kid, key, int(claims["exp"]) + self._leeway)
 
     async def close(self) -> None:
         await self._keys.close()
