@@ -1,17 +1,17 @@
 """Schemathesis hooks (loaded by the fuzz's ``schemathesis.toml``): the rules of valid
-input that no JSON Schema can state, applied to the cases schemathesis means to be valid,
-and the one "failure" that is the design.
+input that no JSON Schema can state, applied to the cases schemathesis means to be
+valid, and the one "failure" that is the design.
 
 The documents state every rule that a schema can (required fields, lengths, patterns,
 ranges, choices); what is left depends on today's date, on another field or on what is
 stored: a date of birth or registration not in the future nor before the birth (the
 stored one, when an update keeps it), a report range that ends after it starts and is
-not too long for its granularity, a page token that the service issued. A "positive" case that breaks one of those is answered 400, rightly, and
-schemathesis would call that a valid request rejected; these hooks bend such a case
-into the nearest valid one, just before it is sent (after the stateful phase filled in
-what a link carries; schemathesis then checks again which kind of case it is). Negative
-cases are left alone, so each rule is still fuzzed from the other side, and every check
-still runs on every case.
+not too long for its granularity, a page token that the service issued. A "positive"
+case that breaks one of those is answered 400, rightly, and schemathesis would call that
+a valid request rejected; these hooks bend such a case into the nearest valid one, just
+before it is sent (after the stateful phase filled in what a link carries; schemathesis
+then checks again which kind of case it is). Negative cases are left alone, so each rule
+is still fuzzed from the other side, and every check still runs on every case.
 
 A patient's audit trail outlives the patient: what was done to a deleted record stays
 readable (by an ADMIN). That one answer is no "deleted resource still available".
