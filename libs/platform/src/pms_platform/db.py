@@ -72,6 +72,7 @@ class Database:
         pool_size: int = 10,
         max_overflow: int = 10,
         statement_timeout_ms: int = 15_000,
+        pool_timeout_seconds: float = 5.0,
         application_name: str = "pms",
     ) -> None:
         server_settings = {"application_name": application_name}
@@ -80,12 +81,14 @@ class Database:
         self._asyncpg_url = asyncpg_url(url)
         self._server_settings = server_settings
         self._pool_size = pool_size
+        self._pool_timeout = pool_timeout_seconds
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
+            pool_timeout=pool_timeout_seconds,
             # No ping before each checkout: it cost three round trips (BEGIN, ";",
             # ROLLBACK) per transaction. A connection the server closed is replaced at
             # checkout instead (``_replace_closed``: the event loop has seen its end).
@@ -105,6 +108,7 @@ class Database:
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
             statement_timeout_ms=settings.database_statement_timeout_ms,
+            pool_timeout_seconds=settings.database_pool_timeout_seconds,
             application_name=settings.service_name,
         )
 
@@ -119,7 +123,7 @@ class Database:
         """A pooled asyncpg connection in autocommit: every statement is its own
         transaction. For the hot reads only (see the module docstring)."""
         pool = self._pool or await self._open_pool()
-        async with pool.acquire() as connection:
+        async with pool.acquire(timeout=self._pool_timeout) as connection:
             try:
                 yield connection
             except BaseException as error:

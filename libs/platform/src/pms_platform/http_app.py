@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 
 from pms_platform.errors import UnhandledErrorMiddleware, install_problem_handlers
 from pms_platform.health import ReadinessCheck, ReadinessReport, health_router
+from pms_platform.load_shedding import LoadSheddingMiddleware
 from pms_platform.logging import get_logger
 from pms_platform.metrics import HttpMetrics, MetricsMiddleware, metrics_router
 from pms_platform.openapi import document_problems
@@ -83,9 +84,10 @@ def create_service_app(
     shutdown, only when the ``background_workers`` setting is on.
 
     ``middleware`` runs inside the platform's (request id and access log, the HTTP
-    metrics, then the answer to unhandled errors: 503 for a database outage, else 500),
-    in the order given. ``metrics_registry`` is the registry ``/metrics``
-    serves (a new one unless given: pass it to build metrics before the app);
+    metrics, load shedding beyond ``max_concurrent_requests``, then the answer to
+    unhandled errors: 503 for a database outage, else 500), in the order given.
+    ``metrics_registry`` is the registry ``/metrics`` serves (a new one unless given:
+    pass it to build metrics before the app);
     ``docs_url`` and ``redoc_url`` are FastAPI's documentation pages (``None``: none).
     """
     checks: dict[str, ReadinessCheck] = dict(readiness or {})
@@ -130,6 +132,7 @@ def create_service_app(
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(MetricsMiddleware, metrics=HttpMetrics(registry)),
+            Middleware(LoadSheddingMiddleware, max_in_flight=settings.max_concurrent_requests),
             Middleware(UnhandledErrorMiddleware, is_unavailable=is_unavailable),
             *middleware,
         ],

@@ -66,6 +66,9 @@ class ServiceSettings(BaseSettings):
         description="Run the service's background workers (outbox relay, event consumers, "
         "retry loops); off, the service only answers requests.",
     )
+    # Load shedding (pms_platform.load_shedding): requests beyond this many in flight get
+    # an immediate 503 with Retry-After instead of a place in an unbounded queue.
+    max_concurrent_requests: int = Field(default=128, ge=0, description="0: no bound.")
     # Who may read /metrics (the client's address, as resolved behind trusted proxies);
     # everyone else gets the 404 of an unknown path. The gateway is the public edge.
     metrics_allowed_networks: Annotated[tuple[IpNetwork, ...], NoDecode] = PRIVATE_NETWORKS
@@ -104,6 +107,9 @@ class DatabaseSettings(ServiceSettings):
     database_pool_size: int = Field(default=10, ge=1)
     database_max_overflow: int = Field(default=10, ge=0)
     database_statement_timeout_ms: int = Field(default=15_000, ge=0)
+    # How long a request waits for a pooled connection before its 503: well below the
+    # gateway's 15 s, so no request's work starts after its caller has given up on it.
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0)
 
     def development_secrets_in_use(self) -> list[str]:
         found = super().development_secrets_in_use()
