@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import pytest
 import structlog
+from asyncpg.exceptions import UniqueViolationError
+from sqlalchemy.exc import IntegrityError
 
 from pms_platform.logging import REDACTED, configure_logging, get_logger
 from pms_platform.request_context import bound_request_id
@@ -77,3 +79,41 @@ def test_an_exception_is_logged_with_its_traceback_in_the_line(
     (line,) = _lines(capsys)
     assert line["level"] == "error"
     assert "RuntimeError: boom" in str(line["exception"])
+
+
+def _duplicate_email_error() -> IntegrityError:
+    """What SQLAlchemy raises for a unique violation, with PostgreSQL's DETAIL quoting
+    the row (as asyncpg builds it from the server's message)."""
+    original = UniqueViolationError.new(
+        {
+            "S": "ERROR",
+            "C": "23505",
+            "M": 'duplicate key value violates unique constraint "uq_patients_email_lower"',
+            "D": "Key (lower(email::text))=(jane.doe@example.com) already exists.",
+        }
+    )
+    try:
+        try:
+            raise original
+        except UniqueViolationError as error:
+            raise IntegrityError("INSERT INTO patients ...", {"email": "x"}, error) from error
+    except IntegrityError as wrapped:
+        return wrapped
+
+
+@pytest.mark.parametrize("through", ["platform", "library"])
+def test_a_database_error_is_logged_without_the_values_it_quotes(
+    capsys: pytest.CaptureFixture[str], through: str
+) -> None:
+    error = _duplicate_email_error()
+    with json_logging():
+        if through == "platform":
+            get_logger("pms.example").error("failed", exc_info=error)
+        else:
+            logging.getLogger("uvicorn.error").error("Exception in ASGI app", exc_info=error)
+    (line,) = _lines(capsys)
+    logged = json.dumps(line)
+    assert "jane.doe@example.com" not in logged
+    assert "asyncpg.exceptions.UniqueViolationError (message withheld; SQLSTATE 23505)" in logged
+    assert "direct cause" in logged  # the chain and its frames are still there
+    assert "test_logging.py" in logged

@@ -12,6 +12,7 @@ Alembic) still come through ``logging`` and are rendered the same way.
 
 import logging
 import sys
+import traceback
 from collections.abc import MutableMapping
 from contextvars import ContextVar
 from functools import lru_cache
@@ -19,7 +20,7 @@ from typing import Any
 
 import orjson
 import structlog
-from structlog.typing import FilteringBoundLogger, Processor
+from structlog.typing import ExcInfo, FilteringBoundLogger, Processor
 
 REDACTED = "[redacted]"
 SENSITIVE_KEYS = frozenset(
@@ -39,6 +40,13 @@ SENSITIVE_KEYS = frozenset(
         "dateofbirth",
     }
 )
+
+
+_VALUE_ECHOING_MODULES = ("asyncpg", "sqlalchemy", "pydantic", "pydantic_core")
+"""Libraries whose error messages quote the values at hand: PostgreSQL's ``DETAIL`` of a
+unique or check violation (``Key (lower(email))=(jane@...) already exists``), a bad
+value's text (``invalid input syntax for type date: "..."``), a validation error's
+``input_value=``. Their messages are left out of logged tracebacks."""
 
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -79,6 +87,48 @@ def _json_line(event_dict: Any, **_json_options: Any) -> str:
     return orjson.dumps(event_dict, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
+
+
+def format_exception_without_values(exc_info: ExcInfo) -> str:
+    """A traceback as the standard library prints it (frames, chained errors), except
+    that an error of a library that quotes values in its messages is shown by its type
+    and, for PostgreSQL, its SQLSTATE only: logs must never hold patient details or
+    password hashes, and an error's text is where a database puts them."""
+    error = exc_info[1]
+    if error is None:
+        return ""
+    chain: list[BaseException] = []  # the error, then what it was raised from or during
+    link: BaseException | None = error
+    while link is not None and all(link is not seen for seen in chain):
+        chain.append(link)
+        link = link.__cause__ or (None if link.__suppress_context__ else link.__context__)
+    parts: list[str] = []
+    for older, newer in zip([None, *reversed(chain)], reversed(chain), strict=False):
+        if older is not None:
+            parts.append(_CAUSE if newer.__cause__ is older else _CONTEXT)
+        if newer.__traceback__ is not None:
+            parts.append("Traceback (most recent call last):\n")
+            parts += traceback.format_tb(newer.__traceback__)
+        parts.append(_described(newer) + "\n")
+    return "".join(parts).rstrip("\n")
+
+
+def _described(error: BaseException) -> str:
+    kind = type(error)
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    if kind.__module__.split(".", 1)[0] not in _VALUE_ECHOING_MODULES:
+        message = str(error)
+        return f"{name}: {message}" if message else name
+    sqlstate = getattr(error, "sqlstate", None)
+    return f"{name} (message withheld{f'; SQLSTATE {sqlstate}' if sqlstate else ''})"
+
+
 class StandardOutputLogger:
     """Writes each rendered line to the standard output of the moment (looked up per
     line, so a test capturing it sees the lines) and flushes, as a stream handler does:
@@ -109,8 +159,9 @@ def configure_logging(service_name: str, level: str = "INFO", json: bool = True)
         if json
         else structlog.dev.ConsoleRenderer()
     )
+    format_exc_info = structlog.processors.ExceptionRenderer(format_exception_without_values)
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, format_exc_info, renderer],
         logger_factory=StandardOutputLogger,
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
@@ -119,7 +170,7 @@ def configure_logging(service_name: str, level: str = "INFO", json: bool = True)
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
+            format_exc_info,
             renderer,
         ],
     )

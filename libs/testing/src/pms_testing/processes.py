@@ -5,6 +5,7 @@ import asyncio
 import os
 import socket
 import sys
+from pathlib import Path
 
 import httpx
 
@@ -29,15 +30,22 @@ def reserve_port() -> socket.socket:
 class ServiceProcess:
     """A service run the way users run it (``python -m pms_<name> serve``) as a child
     process, which a test can stop and start again to play an outage. Its output is
-    discarded unless ``quiet`` is false."""
+    discarded unless ``quiet`` is false, or written to ``log_file`` when given."""
 
     def __init__(
-        self, module: str, http_port: int, env: dict[str, str], *, quiet: bool = True
+        self,
+        module: str,
+        http_port: int,
+        env: dict[str, str],
+        *,
+        quiet: bool = True,
+        log_file: Path | None = None,
     ) -> None:
         self.module = module
         self.http_port = http_port
         self.env = {**os.environ, **env}
         self.quiet = quiet
+        self.log_file = log_file
         self.process: asyncio.subprocess.Process | None = None
 
     @property
@@ -49,16 +57,12 @@ class ServiceProcess:
     async def start(self, ready_path: str = "/health/live", ready_within: float = 30.0) -> None:
         """Start the process and wait (at most ``ready_within`` seconds) until ``ready_path``
         answers 200."""
-        output = asyncio.subprocess.DEVNULL if self.quiet else None
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            self.module,
-            "serve",
-            env=self.env,
-            stdout=output,
-            stderr=output,
-        )
+        output: int | None = asyncio.subprocess.DEVNULL if self.quiet else None
+        if self.log_file is not None:
+            with self.log_file.open("ab") as log:  # the child keeps its own descriptor
+                self.process = await self._spawn(log.fileno())
+        else:
+            self.process = await self._spawn(output)
         url = f"http://127.0.0.1:{self.http_port}{ready_path}"
         async with httpx.AsyncClient(timeout=1.0) as client, asyncio.timeout(ready_within):
             while True:
@@ -70,6 +74,11 @@ class ServiceProcess:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
+
+    async def _spawn(self, output: int | None) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", self.module, "serve", env=self.env, stdout=output, stderr=output
+        )
 
     async def stop(self) -> None:
         """SIGTERM, as an orchestrator would, and wait for the graceful exit."""
