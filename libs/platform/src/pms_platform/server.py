@@ -16,6 +16,7 @@ from typing import TypeVar
 import uvicorn
 from fastapi import FastAPI
 
+from pms_platform.http_protocol import DEFAULT_HEADER_TIMEOUT_SECONDS, header_timeout_protocol
 from pms_platform.logging import configure_logging, get_logger
 from pms_platform.settings import DatabaseSettings, ServiceSettings
 
@@ -28,6 +29,7 @@ def serve(
     *,
     workers: int = 1,
     forwarded_allow_ips: str | None = None,
+    header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT_SECONDS,
 ) -> None:
     """Run ``app`` under uvicorn on the settings' host and port until SIGTERM or Ctrl-C.
 
@@ -36,6 +38,8 @@ def serve(
     ``forwarded_allow_ips`` names the proxies whose ``X-Forwarded-For`` is believed
     (comma-separated, or ``"*"``); ``""`` believes none, ``None`` keeps uvicorn's
     default (local clients, or the ``FORWARDED_ALLOW_IPS`` environment variable).
+    A connection whose request head is not complete within ``header_timeout_seconds``
+    gets a 408 and is closed (:mod:`pms_platform.http_protocol`).
     """
     factory = isinstance(app, str)
     if workers > 1 and not factory:
@@ -50,7 +54,7 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         loop="uvloop",
-        http="httptools",
+        http=header_timeout_protocol(header_timeout_seconds),
         ws="none",  # no service serves WebSockets
         proxy_headers=forwarded_allow_ips != "",
         forwarded_allow_ips=forwarded_allow_ips or None,

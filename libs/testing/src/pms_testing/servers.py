@@ -22,13 +22,21 @@ CHUNK = 64 * 1024
 
 @asynccontextmanager
 async def serve_asgi(
-    app: ASGIApp, *, port: int = 0, lifespan: Literal["on", "off"] = "off"
+    app: ASGIApp,
+    *,
+    port: int = 0,
+    lifespan: Literal["on", "off"] = "off",
+    http: type[asyncio.Protocol] | None = None,
 ) -> AsyncIterator[str]:
-    """Run ``app`` under uvicorn on 127.0.0.1 (an ephemeral port unless given); its URL."""
+    """Run ``app`` under uvicorn on 127.0.0.1 (an ephemeral port unless given); its URL.
+
+    ``http`` is the HTTP protocol, as ``pms_platform.server.serve`` passes it (uvicorn's
+    own choice unless given)."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=port,
+        http=http or "auto",
         log_config=None,
         access_log=False,
         lifespan=lifespan,
