@@ -9,6 +9,7 @@ import pytest
 
 from pms_gateway.app import create_app
 from pms_gateway.settings import GatewaySettings
+from pms_platform.http_protocol import header_timeout_protocol
 from pms_testing.processes import reserve_port
 from pms_testing.servers import UPSTREAM_NAMES, EchoUpstream, RunningUpstream, serve_asgi
 from pms_testing.tokens import TokenMinter
@@ -56,9 +57,12 @@ def gateway_factory(
     async def start(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
         values: dict[str, Any] = {f"{name}_url": up.url for name, up in upstreams.items()}
         values.update(environment="test", **overrides)
-        app = create_app(GatewaySettings(**values), token_verifier=token_minter.verifier())
+        settings = GatewaySettings(**values)
+        app = create_app(settings, token_verifier=token_minter.verifier())
+        # The HTTP protocol ``python -m pms_gateway`` runs, with its deadline on heads.
+        http = header_timeout_protocol(settings.header_timeout_seconds)
         async with (
-            serve_asgi(app, lifespan="on") as url,
+            serve_asgi(app, lifespan="on", http=http) as url,
             httpx.AsyncClient(base_url=url, timeout=10.0) as client,
         ):
             yield client

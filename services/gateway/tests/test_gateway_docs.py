@@ -79,6 +79,7 @@ def test_a_served_document_has_the_public_operations_and_the_gateways_own_answer
     listing, creation = (served_document["paths"]["/patients"][m] for m in ("get", "post"))
     assert list(listing["responses"]) == ["200", "401", "403", "429", "502", "503", "504"]
     assert listing["responses"]["401"] == {"description": "-"}  # the service's own stays
+    assert "408" in creation["responses"]
     assert "413" in creation["responses"]
     assert "Retry-After" in creation["responses"]["429"]["headers"]
 
@@ -88,7 +89,9 @@ def test_a_served_login_documents_the_login_limits_and_no_role_refusal() -> None
     responses = served(document, "/auth", GatewaySettings())["paths"]["/login"]["post"]["responses"]
     assert list(responses) == ["200", "429", "502", "503", "504"]
     unlimited = GatewaySettings(
-        rate_limit_login_per_address="off", rate_limit_login_per_email="off"
+        rate_limit_login_per_address="off",
+        rate_limit_login_per_email="off",
+        max_concurrent_requests_per_client=0,
     )
     document = {"paths": {"/login": {"post": {"responses": {"200": {}}}}}}
     assert "429" not in served(document, "/auth", unlimited)["paths"]["/login"]["post"]["responses"]

@@ -4,7 +4,8 @@ Unlike the other services the gateway may run several worker processes (``worker
 uvicorn then imports the app factory by name in each), and, being the edge, it trusts
 ``X-Forwarded-For`` only from the proxies named in ``forwarded_allow_ips`` (uvicorn's
 default would trust any local client, which could then pick its own address and slip
-past the per-address login limit). Both are options of the platform's ``serve``.
+past the per-address login limit). Both are options of the platform's ``serve``, as is
+the deadline on request heads (``header_timeout_seconds``).
 """
 
 import argparse
@@ -33,11 +34,23 @@ def main(argv: list[str] | None = None) -> None:
         environment=settings.environment.value,
     )
     trusted = settings.forwarded_allow_ips
+    header_timeout = settings.header_timeout_seconds
     if settings.workers > 1:
         factory = "pms_gateway.app:create_app_from_environment"
-        serve(factory, settings, workers=settings.workers, forwarded_allow_ips=trusted)
+        serve(
+            factory,
+            settings,
+            workers=settings.workers,
+            forwarded_allow_ips=trusted,
+            header_timeout_seconds=header_timeout,
+        )
     else:
-        serve(create_app(settings), settings, forwarded_allow_ips=trusted)
+        serve(
+            create_app(settings),
+            settings,
+            forwarded_allow_ips=trusted,
+            header_timeout_seconds=header_timeout,
+        )
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
-"""The client's request body, streamed to the upstream and counted on the way.
+"""The client's request body, read whole and counted before the upstream is asked.
 
-Nothing is buffered (except the small login body, read whole to find its email): each
-chunk the client sends goes upstream as it arrives. A body larger than the limit stops
-the stream, with or without a ``Content-Length``, and the client gets a 413.
+Why whole, when answers stream: a body streamed upstream as it arrives holds an upstream
+connection for as long as the client takes to send it, and a hundred clients dribbling
+their uploads took every connection to a service from everyone else. Bodies are capped
+(``max_body_bytes``, 1 MiB), so holding one in memory is cheap; it must arrive within
+``body_timeout_seconds`` (else 408), and goes upstream with a ``Content-Length``. A body
+larger than the limit stops the read, with or without a ``Content-Length``: a 413.
 """
 
-from collections.abc import AsyncIterator
+import asyncio
 
 from starlette.types import Receive
 
@@ -13,6 +16,10 @@ from pms_gateway.headers import RawHeaders
 
 
 class RequestBodyTooLarge(Exception):
+    pass
+
+
+class RequestBodyTimedOut(Exception):
     pass
 
 
@@ -25,11 +32,6 @@ class RequestBody:
         self._receive = receive
         self.limit = limit
         self.declared_length = declared_length
-        self.received = 0
-        self.started = False
-        self.complete = False
-        self.too_large = False
-        self.client_gone = False
 
     @classmethod
     def from_headers(
@@ -52,23 +54,22 @@ class RequestBody:
     def declared_too_large(self) -> bool:
         return self.declared_length is not None and self.declared_length > self.limit
 
-    async def stream(self) -> AsyncIterator[bytes]:
-        self.started = True
-        while True:
-            message = await self._receive()
-            if message["type"] == "http.disconnect":
-                self.client_gone = True
-                raise ClientDisconnected()
-            chunk: bytes = message.get("body", b"")
-            self.received += len(chunk)
-            if self.received > self.limit:
-                self.too_large = True
-                raise RequestBodyTooLarge()
-            if chunk:
-                yield chunk
-            if not message.get("more_body", False):
-                self.complete = True
-                return
-
-    async def read(self) -> bytes:
-        return b"".join([chunk async for chunk in self.stream()])
+    async def read(self, timeout_seconds: float) -> bytes:
+        """All of the body, received within ``timeout_seconds``."""
+        chunks: list[bytes] = []
+        received = 0
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                while True:
+                    message = await self._receive()
+                    if message["type"] == "http.disconnect":
+                        raise ClientDisconnected()
+                    chunk: bytes = message.get("body", b"")
+                    received += len(chunk)
+                    if received > self.limit:
+                        raise RequestBodyTooLarge()
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            raise RequestBodyTimedOut() from None

@@ -134,7 +134,7 @@ def _add_gateway_answers(
     """The problems the gateway answers itself, before or instead of the service; a
     status the service documents keeps the service's description."""
     answers: list[type[ProblemError] | int] = [*UPSTREAM_FAILURES]
-    limited = (
+    limited = settings.max_concurrent_requests_per_client > 0 or (
         settings.rate_limit_login_per_address or settings.rate_limit_login_per_email
         if rule.login
         else rule.roles is not None and settings.rate_limit_api_per_user
@@ -144,8 +144,12 @@ def _add_gateway_answers(
     if limited:
         answers.append(TooManyRequestsError)
     if "requestBody" in operation:
-        answers.append(413)
-    descriptions = {**UPSTREAM_FAILURES, 413: "The request body is larger than the gateway takes"}
+        answers += [408, 413]
+    descriptions = {
+        **UPSTREAM_FAILURES,
+        408: "The request body did not arrive in time",
+        413: "The request body is larger than the gateway takes",
+    }
     responses: dict[str, Any] = operation.setdefault("responses", {})
     for status, response in problem_responses(*answers, descriptions=descriptions).items():
         responses.setdefault(str(status), response)

@@ -1,7 +1,8 @@
 """The reverse proxy: pure ASGI on the hot path, one row of the route table per request.
 
-A request goes through: path sanity, token and role (``/api/**``), rate limits, body
-framing and size, then the upstream call through its circuit breaker (retrying
+A request goes through: path sanity, token and role (``/api/**``), the client's limit
+of requests in flight, rate limits, its body read whole (size and time capped, see
+:mod:`pms_gateway.body`), then the upstream call through its circuit breaker (retrying
 idempotent requests that never left), and the answer streamed back unchanged apart from
 hop-by-hop headers.
 """
@@ -9,13 +10,19 @@ hop-by-hop headers.
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pms_gateway.access import authorise
-from pms_gateway.body import ClientDisconnected, RequestBody, RequestBodyTooLarge
+from pms_gateway.body import (
+    ClientDisconnected,
+    RequestBody,
+    RequestBodyTimedOut,
+    RequestBodyTooLarge,
+)
+from pms_gateway.client_limits import ConcurrencyLimiter
 from pms_gateway.exchange import Exchange
 from pms_gateway.headers import request_headers_for_upstream, response_headers_for_client
 from pms_gateway.http_connection import UpstreamError, UpstreamResponse
@@ -36,8 +43,6 @@ from pms_platform.security import Principal, TokenVerifier
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Requests of other methods without a body say so with "Content-Length: 0".
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
-# Request and upstream failures that end a request with a problem answer.
-_EXCHANGE_FAILURES = (UpstreamError, RequestBodyTooLarge, ClientDisconnected)
 RETRY_BACKOFF_SECONDS = 0.05
 # Answers up to this size are read whole and sent in one piece; larger ones stream.
 SMALL_BODY_BYTES = 64 * 1024
@@ -93,6 +98,8 @@ class GatewayProxy:
         self._verifier = verifier
         self._limits = limits
         self._metrics = metrics
+        per_client = settings.max_concurrent_requests_per_client
+        self._in_flight = ConcurrencyLimiter(per_client) if per_client else None
 
     async def handle(self, route: ProxyRoute, exchange: Exchange) -> None:
         rule = route.rule
@@ -113,38 +120,67 @@ class GatewayProxy:
                 await exchange.refuse(refusal)
                 return
             add_access_log_fields(scope, user_id=principal.user_id)
-            if await self._limited(exchange, "api_per_user", principal.user_id):
-                return
+        in_flight = self._in_flight
+        client = f"user:{principal.user_id}" if principal else f"address:{exchange.client_host}"
+        if in_flight is not None and not in_flight.try_acquire(client):
+            self._metrics.rate_limited.labels("concurrent_per_client").inc()
+            await exchange.problem(
+                429,
+                f"More than {in_flight.limit} requests of yours are in progress; "
+                "try again when one has finished",
+                slug="too-many-requests",
+                # Closed after the answer: its body is unread, and a client this busy
+                # must not keep a socket by trickling the rest of it.
+                headers={RETRY_AFTER_HEADER: "1", "Connection": "close"},
+            )
+            return
+        try:
+            await self._admitted(route, exchange, principal)
+        finally:
+            if in_flight is not None:
+                in_flight.release(client)
+
+    async def _admitted(
+        self, route: ProxyRoute, exchange: Exchange, principal: Principal | None
+    ) -> None:
+        """The rest of a request that has its place among the client's in flight."""
+        rule = route.rule
+        if principal is not None and await self._limited(
+            exchange, "api_per_user", principal.user_id
+        ):
+            return
         body = RequestBody.from_headers(
             exchange.receive, exchange.headers, self._settings.max_body_bytes
         )
         if body is not None and body.declared_too_large:
             await self._too_large(exchange)
             return
+        if rule.login and await self._limited(exchange, "login_per_address", exchange.client_host):
+            return
         payload: bytes | None = None
-        if rule.login:
-            if await self._limited(exchange, "login_per_address", exchange.client_host):
-                return
+        if body is not None:
             try:
-                payload = await body.read() if body is not None else b""
+                payload = await body.read(self._settings.body_timeout_seconds)
             except RequestBodyTooLarge:
                 await self._too_large(exchange)
+                return
+            except RequestBodyTimedOut:
+                await self._body_timed_out(exchange)
                 return
             except ClientDisconnected:
                 await exchange.note_client_gone()
                 return
-            email = login_email(payload)
+        if rule.login:
+            email = login_email(payload or b"")
             if email and await self._limited(exchange, "login_per_email", email):
                 return
-            body = None
-        await self._forward(route, exchange, principal, body, payload)
+        await self._forward(route, exchange, principal, payload)
 
     async def _forward(
         self,
         route: ProxyRoute,
         exchange: Exchange,
         principal: Principal | None,
-        body: RequestBody | None,
         payload: bytes | None,
     ) -> None:
         upstream = self._upstreams[route.rule.upstream]
@@ -166,10 +202,8 @@ class GatewayProxy:
             request_id=current_request_id() or sanitize_request_id(None),
             principal=principal,
         )
-        chunked = body is not None and body.declared_length is None
-        if chunked:
-            framing = b"transfer-encoding: chunked\r\n"
-        elif not has_length and (payload is not None or method not in _BODYLESS_METHODS):
+        # A chunked body was read whole too: it goes on with a length, its framing dropped.
+        if not has_length and (payload is not None or method not in _BODYLESS_METHODS):
             framing = b"content-length: %d\r\n" % len(payload or b"")
         else:
             framing = b""
@@ -185,26 +219,21 @@ class GatewayProxy:
         response: UpstreamResponse | None = None
         try:
             for attempt in range(attempts):
-                data: AsyncIterator[bytes] | bytes | None = (
-                    body.stream() if body is not None else payload
-                )
                 try:
                     response = await upstream.pool.request(
                         head,
-                        data,
-                        chunked=chunked,
+                        payload,
                         connect_timeout=route.connect_timeout,
                         read_timeout=route.response_timeout,
                         head_only=method == "HEAD",
                     )
                     break
-                except _EXCHANGE_FAILURES as error:
-                    never_sent = is_connection_failure(error) and (body is None or not body.started)
-                    if never_sent and attempt + 1 < attempts:
+                except UpstreamError as error:
+                    if is_connection_failure(error) and attempt + 1 < attempts:
                         self._metrics.upstream_retries.labels(upstream.name).inc()
                         await asyncio.sleep(RETRY_BACKOFF_SECONDS * 2**attempt)
                         continue
-                    await self._failed(upstream, exchange, body, error)
+                    await self._failed(upstream, exchange, error)
                     return
         except BaseException:
             breaker.release()  # cancelled, or a bug: it says nothing about the upstream
@@ -212,24 +241,10 @@ class GatewayProxy:
         assert response is not None
         breaker.record_success()
         route.latency.observe(time.perf_counter() - started)
-        await self._relay(upstream, exchange, response, body)
+        await self._relay(upstream, exchange, response)
 
-    async def _failed(
-        self,
-        upstream: Upstream,
-        exchange: Exchange,
-        body: RequestBody | None,
-        error: BaseException,
-    ) -> None:
-        """Answer a request that got no response; the breaker hears of real failures only."""
-        if body is not None and body.too_large:
-            upstream.breaker.release()
-            await self._too_large(exchange)
-            return
-        if body is not None and body.client_gone:
-            upstream.breaker.release()
-            await exchange.note_client_gone()
-            return
+    async def _failed(self, upstream: Upstream, exchange: Exchange, error: UpstreamError) -> None:
+        """Answer a request that got no response, and tell the breaker."""
         upstream.breaker.record_failure()
         failure = classify_failure(upstream.name, error)
         self._metrics.upstream_failures.labels(upstream.name, failure.reason).inc()
@@ -246,7 +261,6 @@ class GatewayProxy:
         upstream: Upstream,
         exchange: Exchange,
         response: UpstreamResponse,
-        body: RequestBody | None,
     ) -> None:
         """Status, headers and body as the upstream sent them (less hop-by-hop headers)."""
         start: Message = {
@@ -269,20 +283,16 @@ class GatewayProxy:
             await exchange.send({"type": "http.response.body", "body": content})
             return
         await exchange.send(start)
-        # Stop reading the upstream when the client goes away; only once the request
-        # body is consumed, so that the watcher and the body stream never both read.
-        watcher = (
-            asyncio.create_task(_close_when_client_leaves(exchange.receive, response))
-            if body is None or not body.started or body.complete
-            else None
-        )
+        # Stop reading the upstream when the client goes away (the request body, if any,
+        # is read already: the watcher is the only reader of ``receive``).
+        watcher = asyncio.create_task(_close_when_client_leaves(exchange.receive, response))
         try:
             async for chunk in response.iter_chunks():
                 message: Message = {"type": "http.response.body", "body": chunk, "more_body": True}
                 await exchange.send(message)
         except UpstreamError as error:
             response.close()
-            if watcher is not None and watcher.done():
+            if watcher.done():
                 return  # the client left, and the watcher closed the upstream response
             # The status is sent: all that is left is to end the response abnormally, so
             # that the client sees a truncated body, never one that looks complete.
@@ -292,8 +302,7 @@ class GatewayProxy:
             )
             return
         finally:
-            if watcher is not None:
-                watcher.cancel()
+            watcher.cancel()
             response.release()  # closes the connection unless the answer was whole
         await exchange.send({"type": "http.response.body", "body": b""})
 
@@ -317,6 +326,17 @@ class GatewayProxy:
     async def _too_large(self, exchange: Exchange) -> None:
         limit = self._settings.max_body_bytes
         await exchange.problem(413, f"The request body is larger than {limit} bytes")
+
+    async def _body_timed_out(self, exchange: Exchange) -> None:
+        # Closed after the answer: the rest of the body may still be on its way, and
+        # reading it would keep the connection this timeout was there to free.
+        timeout = self._settings.body_timeout_seconds
+        await exchange.problem(
+            408,
+            f"The request body was not received within {timeout:g} s",
+            slug="request-timeout",
+            headers={"Connection": "close"},
+        )
 
 
 class ProxyDispatchMiddleware:

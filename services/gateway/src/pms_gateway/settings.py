@@ -74,6 +74,13 @@ class GatewaySettings(TokenSettings):
     circuit_open_seconds: float = Field(default=5.0, gt=0)
 
     max_body_bytes: int = Field(default=MIB, ge=0)
+    # Slow clients: a request head must be complete this long after the connection (or
+    # the request's first byte), a body within this long of its head; else 408 and the
+    # connection is closed. The body is read whole before an upstream connection is taken.
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Requests one client (user id, else address) may have in flight; beyond: 429. 0: off.
+    max_concurrent_requests_per_client: int = Field(default=16, ge=0)
 
     rate_limit_login_per_address: Rate = RateSpec(20, 60.0)
     rate_limit_login_per_email: Rate = RateSpec(5, 60.0)
