@@ -11,7 +11,7 @@ import structlog
 from asyncpg.exceptions import UniqueViolationError
 from sqlalchemy.exc import IntegrityError
 
-from pms_platform.logging import REDACTED, configure_logging, get_logger
+from pms_platform.logging import REDACTED, RepeatLimiter, configure_logging, get_logger
 from pms_platform.request_context import bound_request_id
 
 
@@ -117,3 +117,36 @@ def test_a_database_error_is_logged_without_the_values_it_quotes(
     assert "asyncpg.exceptions.UniqueViolationError (message withheld; SQLSTATE 23505)" in logged
     assert "direct cause" in logged  # the chain and its frames are still there
     assert "test_logging.py" in logged
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_repeats_of_one_kind_are_held_back_after_a_burst_and_counted_later() -> None:
+    clock = FakeClock()
+    limiter = RepeatLimiter(window_seconds=10, burst=3, clock=clock)
+    admitted = [limiter.admit("aiokafka", "Unable connect to node %s") for _ in range(50)]
+    assert admitted[:3] == [(True, 0)] * 3
+    assert admitted[3:] == [(False, 0)] * 47
+    assert limiter.admit("aiokafka", "Unable to update metadata") == (True, 0)  # other kind
+    clock.now += 10
+    assert limiter.admit("aiokafka", "Unable connect to node %s") == (True, 47)
+    assert limiter.admit("aiokafka", "Unable connect to node %s") == (True, 0)
+
+
+def test_library_warnings_are_limited_and_the_next_one_says_how_many_were_held_back(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with json_logging():
+        library = logging.getLogger("aiokafka")
+        for _ in range(40):
+            library.error("Unable connect to node with id %s", 1)
+        library.info("informational lines are never held back")
+    lines = _lines(capsys)
+    assert [line["event"] for line in lines].count("Unable connect to node with id 1") == 5
+    assert lines[-1]["event"] == "informational lines are never held back"

@@ -12,8 +12,9 @@ Alembic) still come through ``logging`` and are rendered the same way.
 
 import logging
 import sys
+import time
 import traceback
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
@@ -129,6 +130,86 @@ def _described(error: BaseException) -> str:
     return f"{name} (message withheld{f'; SQLSTATE {sqlstate}' if sqlstate else ''})"
 
 
+class RepeatLimiter:
+    """At most ``burst`` lines of one kind per ``window_seconds``; the first line let
+    through after a quiet spell says how many were held back.
+
+    An outage repeats the same complaint hundreds of times a second (the Kafka client's
+    "Unable connect to node" from every loop, a database error per request); a log
+    flooded so is one nobody reads and a disk filled. The first lines of a burst and a
+    periodic reminder say all there is to say. Only warnings and errors are limited.
+    """
+
+    def __init__(
+        self,
+        window_seconds: float = 10.0,
+        burst: int = 5,
+        clock: Callable[[], float] = time.monotonic,
+        max_kinds: int = 1000,
+    ) -> None:
+        self.window = window_seconds
+        self.burst = burst
+        self.clock = clock
+        self.max_kinds = max_kinds
+        self._windows: dict[tuple[str, str], list[float | int]] = {}  # start, seen
+
+    def admit(self, logger: str, kind: str) -> tuple[bool, int]:
+        """Whether to write this line, and how many of its kind were held back before it."""
+        now = self.clock()
+        key = (logger, kind)
+        window = self._windows.get(key)
+        if window is None or now - window[0] >= self.window:
+            held_back = max(0, int(window[1]) - self.burst) if window else 0
+            if len(self._windows) >= self.max_kinds:
+                self._windows.clear()
+            self._windows[key] = [now, 1]
+            return True, held_back
+        window[1] += 1
+        return int(window[1]) <= self.burst, 0
+
+
+_REPEATED = "repeated_since_last"
+
+
+class RepeatedLinesFilter(logging.Filter):
+    """:class:`RepeatLimiter` for the libraries' lines (keyed by logger and template)."""
+
+    def __init__(self, limiter: RepeatLimiter) -> None:
+        super().__init__()
+        self.limiter = limiter
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or record.levelno >= logging.CRITICAL:
+            return True
+        admitted, held_back = self.limiter.admit(record.name, str(record.msg))
+        if held_back:
+            setattr(record, _REPEATED, held_back)
+        return admitted
+
+
+def _limit_repeats(limiter: RepeatLimiter) -> Processor:
+    """:class:`RepeatLimiter` for the platform's own lines (keyed by logger and event)."""
+
+    def limit(
+        logger: Any, method: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        if method not in ("warning", "warn", "error", "exception"):
+            return event_dict
+        record = event_dict.get("_record")
+        if record is not None:  # a library's line: the handler's filter has judged it
+            held_back = getattr(record, _REPEATED, 0)
+        else:
+            name = str(event_dict.get("logger", getattr(logger, "name", "")))
+            admitted, held_back = limiter.admit(name, str(event_dict.get("event", "")))
+            if not admitted:
+                raise structlog.DropEvent
+        if held_back:
+            event_dict[_REPEATED] = held_back
+        return event_dict
+
+    return limit
+
+
 class StandardOutputLogger:
     """Writes each rendered line to the standard output of the moment (looked up per
     line, so a test capturing it sees the lines) and flushes, as a stream handler does:
@@ -147,9 +228,11 @@ class StandardOutputLogger:
 
 def configure_logging(service_name: str, level: str = "INFO", json: bool = True) -> None:
     """Route structlog and the standard library (uvicorn, alembic, aiokafka) to one JSON stream."""
+    limiter = RepeatLimiter()
     shared: list[Processor] = [
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
+        _limit_repeats(limiter),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _service_and_request_id(service_name),
         redact_sensitive_values,
@@ -176,6 +259,7 @@ def configure_logging(service_name: str, level: str = "INFO", json: bool = True)
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(formatter)
+    handler.addFilter(RepeatedLinesFilter(limiter))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
