@@ -4,6 +4,8 @@ arrives."""
 
 import asyncio
 import hashlib
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator
 
 import httpx
@@ -132,3 +134,29 @@ async def test_a_large_login_body_is_413_too(
     response = await raw_exchange(str(gateway.base_url), request)
     assert response.status == 413
     assert not upstreams["auth"].app.received
+
+
+def _post_whole_body_then_read(url: str, body: bytes, token: str) -> int:
+    """What Python's urllib (and most SDKs) do: send the whole body, then read."""
+    request = urllib.request.Request(  # noqa: S310 (a local test server)
+        url,
+        data=body,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+async def test_a_client_that_sends_a_5_mib_body_before_reading_gets_the_413_not_a_reset(
+    gateway: httpx.AsyncClient, upstreams: dict[str, RunningUpstream], token_minter: TokenMinter
+) -> None:
+    url = str(gateway.base_url.join("/api/patients"))
+    status = await asyncio.to_thread(
+        _post_whole_body_then_read, url, b"z" * (5 * MIB), token_minter.mint()
+    )
+    assert status == 413
+    assert not upstreams["patients"].app.received

@@ -46,6 +46,9 @@ _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "CONNECT"})
 RETRY_BACKOFF_SECONDS = 0.05
 # Answers up to this size are read whole and sent in one piece; larger ones stream.
 SMALL_BODY_BYTES = 64 * 1024
+# Before a 413, up to this many times the limit is read and dropped so that a client that
+# sends its whole body before reading sees the answer (see ``Exchange.discard_body``).
+_DISCARD_FACTOR = 16
 _log = get_logger("pms.gateway.proxy")
 
 
@@ -325,6 +328,7 @@ class GatewayProxy:
 
     async def _too_large(self, exchange: Exchange) -> None:
         limit = self._settings.max_body_bytes
+        await exchange.discard_body(_DISCARD_FACTOR * limit, self._settings.body_timeout_seconds)
         await exchange.problem(413, f"The request body is larger than {limit} bytes")
 
     async def _body_timed_out(self, exchange: Exchange) -> None:

@@ -1,9 +1,11 @@
 """The local platform for a bench run: use the one that runs, or start one (and time
 its cold start), then stop exactly what was started.
 
-Started here, the services run with the gateway's per-user API limit and its login
-limits off (``PMS_GATEWAY_RATE_LIMIT_*=off``): a benchmark measures capacity, and a
-client sending thousands of requests per second as one user is what the limit stops.
+Started here, the services run with the gateway's per-user API limit, its login limits
+and its per-client bound on requests in flight off (``PMS_GATEWAY_RATE_LIMIT_*=off``,
+``PMS_GATEWAY_MAX_CONCURRENT_REQUESTS_PER_CLIENT=0``): a benchmark measures capacity, and
+a client sending thousands of requests per second over 64 connections as one user is
+what those limits stop.
 Their output goes straight to ``.pms/logs/<service>.log`` (no launcher process copies
 lines in between, as ``pms up`` does, so the bench measures the services alone).
 """
@@ -32,6 +34,7 @@ BENCH_ENVIRONMENT = {
     "PMS_GATEWAY_RATE_LIMIT_API_PER_USER": "off",
     "PMS_GATEWAY_RATE_LIMIT_LOGIN_PER_ADDRESS": "off",
     "PMS_GATEWAY_RATE_LIMIT_LOGIN_PER_EMAIL": "off",
+    "PMS_GATEWAY_MAX_CONCURRENT_REQUESTS_PER_CLIENT": "0",
 }
 
 
