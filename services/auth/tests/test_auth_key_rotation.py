@@ -25,6 +25,8 @@ from pms_testing.tokens import bearer
 
 from .conftest import Login
 
+pytestmark = pytest.mark.integration
+
 JWKS_REFRESH_SECONDS = 0.3
 
 
