@@ -10,7 +10,12 @@ LINK_HEADER = "Link"
 
 
 def link_header(url: URL, page: int, size: int, total: int) -> str:
-    """Links relative to the request's own path and query, with only ``page`` changed."""
+    """Links that are the request's own query with only ``page`` changed.
+
+    Each target is a query-only reference (``<?page=2&size=5>``), which RFC 3986 resolves
+    against the URL the client asked for: through the gateway that is ``/api/patients``,
+    straight to the service ``/patients``, behind any other proxy its own path. A path in
+    the link would be the service's own, which no client of the gateway can follow."""
     last = max(1, -(-total // size))
     pages = {"first": 1, "last": last}
     if page > 1:
@@ -25,8 +30,7 @@ def link_header(url: URL, page: int, size: int, total: int) -> str:
         if name not in ("page", "size")
     ]
     links = [
-        f"<{url.path}?{urlencode([*kept, ('page', str(number)), ('size', str(size))])}>; "
-        f'rel="{relation}"'
+        f'<?{urlencode([*kept, ("page", str(number)), ("size", str(size))])}>; rel="{relation}"'
         for relation, number in pages.items()
     ]
     return ", ".join(links)
