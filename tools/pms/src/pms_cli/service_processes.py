@@ -14,6 +14,7 @@ import httpx
 from rich.console import Console
 from rich.text import Text
 
+from pms_cli.log_lines import readable_line, readable_view_wanted
 from pms_cli.services import ServiceSpec
 
 PREFIX_STYLES = ("cyan", "magenta", "green", "yellow", "blue", "red")
@@ -36,16 +37,22 @@ class RunningService:
 async def _pump_output(
     service: RunningService, console: Console, log_file: TextIO, echo: bool
 ) -> None:
-    """Copy the child's output to its log file and, prefixed and coloured, to the console."""
+    """Copy the child's output to its log file and to the console: at a terminal as short
+    readable lines (library chatter left out), elsewhere as the JSON lines themselves."""
     assert service.process.stdout is not None
     prefix = Text(f"{service.spec.name:>9} | ", style=service.style)
+    readable = readable_view_wanted(console.is_terminal)
     async for raw in service.process.stdout:
         line = raw.decode(errors="replace").rstrip("\n")
         service.recent_lines.append(line)
         log_file.write(line + "\n")
         log_file.flush()
-        if echo:
+        if not echo:
+            continue
+        if not readable:
             console.print(prefix + Text(line), soft_wrap=True, highlight=False)
+        elif (shown := readable_line(line, service.spec.name, service.style)) is not None:
+            console.print(shown, soft_wrap=True, highlight=False)
 
 
 def _open_log(log_dir: Path, name: str) -> TextIO:
