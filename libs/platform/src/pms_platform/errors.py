@@ -128,10 +128,19 @@ class TooManyRequestsError(ProblemError):
 
 
 class ServiceUnavailableError(ProblemError):
-    """A service this request needs does not answer; try again later."""
+    """A service this request needs does not answer (or this one is at capacity); try
+    again later, after ``retry_after_seconds`` when it is given."""
 
     status = 503
     slug = "service-unavailable"
+
+    def __init__(self, detail: str, retry_after_seconds: int | None = None) -> None:
+        headers = (
+            None
+            if retry_after_seconds is None
+            else {RETRY_AFTER_HEADER: str(max(1, retry_after_seconds))}
+        )
+        super().__init__(detail, headers=headers)
 
 
 def problem_response(
@@ -366,11 +375,8 @@ class UnhandledErrorMiddleware:
     def _answer(self, error: Exception) -> JSONResponse:
         if self.is_unavailable is not None and self.is_unavailable(error):
             _log.warning("dependency unavailable", error_type=type(error).__name__)
-            return problem_response(
-                503,
-                UNAVAILABLE_DETAIL,
-                slug=ServiceUnavailableError.slug,
-                headers={RETRY_AFTER_HEADER: str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
+            return problem_response_for(
+                ServiceUnavailableError(UNAVAILABLE_DETAIL, UNAVAILABLE_RETRY_AFTER_SECONDS)
             )
         _log.error("unhandled error", error_type=type(error).__name__, exc_info=error)
         return problem_response(500, UNEXPECTED_DETAIL)

@@ -10,7 +10,7 @@ checks and metrics are never shed: an orchestrator must see a busy service as al
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pms_platform.errors import RETRY_AFTER_HEADER, ServiceUnavailableError, problem_response
+from pms_platform.errors import ServiceUnavailableError, problem_response_for
 
 SHED_RETRY_AFTER_SECONDS = 1
 SHED_DETAIL = "The service is at capacity; nothing was done, try again shortly"
@@ -34,11 +34,8 @@ class LoadSheddingMiddleware:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.max_in_flight:
-            refusal = problem_response(
-                503,
-                SHED_DETAIL,
-                slug=ServiceUnavailableError.slug,
-                headers={RETRY_AFTER_HEADER: str(SHED_RETRY_AFTER_SECONDS)},
+            refusal = problem_response_for(
+                ServiceUnavailableError(SHED_DETAIL, SHED_RETRY_AFTER_SECONDS)
             )
             await refusal(scope, receive, send)
             return
