@@ -6,23 +6,16 @@ from urllib.parse import urljoin
 
 import httpx
 
+from pms_testing.patients import patient_body
+
 Headers = dict[str, dict[str, str]]
 PATIENTS = 7
 PAGE_SIZE = 3
 
 
 async def _register(gateway: httpx.AsyncClient, headers: dict[str, str], marker: str) -> str:
-    unique = uuid.uuid4().hex[:8]
     response = await gateway.post(
-        "/api/patients",
-        json={
-            "name": f"Pager {marker} {unique}",
-            "email": f"pager.{unique}@example.com",
-            "address": "2 Link Street",
-            "dateOfBirth": "1990-04-01",
-            "registeredDate": "2024-01-15",
-        },
-        headers=headers,
+        "/api/patients", json=patient_body(name=f"Pager {marker}"), headers=headers
     )
     assert response.status_code == 201, response.text
     identifier: str = response.json()["id"]

@@ -49,6 +49,7 @@ from pms_platform.db import asyncpg_url
 from pms_platform.security import Role
 from pms_testing.databases import create_database
 from pms_testing.kafka import TopicFactory
+from pms_testing.patients import patient_body
 from pms_testing.processes import free_port, reserve_port
 from pms_testing.servers import serve_asgi
 from pms_testing.tokens import TokenMinter
@@ -141,22 +142,14 @@ async def platform(
         billing_refuses.close()
 
 
-def new_patient(email: str) -> dict[str, str]:
-    return {
-        "name": "Outage Patient",
-        "email": email,
-        "address": "1 Failover Street",
-        "dateOfBirth": "1970-05-05",
-        "registeredDate": "2024-02-02",
-    }
-
-
 async def create_until(
     client: httpx.AsyncClient, headers: dict[str, str], answers: Answers, stop: asyncio.Event
 ) -> None:
     while not stop.is_set():
         email = f"outage.{uuid.uuid4().hex}@example.com"
-        response = await client.post("/api/patients", json=new_patient(email), headers=headers)
+        response = await client.post(
+            "/api/patients", json=patient_body(email, name="Outage Patient"), headers=headers
+        )
         answers.statuses[response.status_code] += 1
         if response.status_code == 201:
             answers.created[email] = response.json()["id"]
@@ -240,7 +233,9 @@ async def test_the_service_keeps_its_connections_open_while_the_database_is_down
         statuses = []
         for _ in range(3):
             email = f"kept.{uuid.uuid4().hex}@example.com"
-            response = await client.post("/patients", json=new_patient(email), headers=headers)
+            response = await client.post(
+                "/patients", json=patient_body(email, name="Outage Patient"), headers=headers
+            )
             statuses.append(response.status_code)
             local_ends.add(response.extensions["network_stream"].get_extra_info("client_addr"))
     assert statuses == [503, 503, 503]

@@ -23,22 +23,13 @@ from pms_platform.db import asyncpg_url
 from pms_platform.security import Role
 from pms_testing.databases import DatabaseFactory
 from pms_testing.kafka import TopicFactory
+from pms_testing.patients import patient_body
 from pms_testing.processes import reserve_port
 from pms_testing.servers import EchoUpstream, serve_asgi
 from pms_testing.tokens import TokenMinter
 
 BOUND = 4
 BURST = 60
-
-
-def new_patient(email: str) -> dict[str, str]:
-    return {
-        "name": "Burst Patient",
-        "email": email,
-        "address": "2 Queue Lane",
-        "dateOfBirth": "1980-03-03",
-        "registeredDate": "2024-03-03",
-    }
 
 
 async def test_a_burst_beyond_the_bound_is_shed_with_503_and_nothing_is_saved_for_it(
@@ -70,7 +61,7 @@ async def test_a_burst_beyond_the_bound_is_shed_with_503_and_nothing_is_saved_fo
             async def create() -> None:
                 email = f"burst.{uuid.uuid4().hex}@example.com"
                 answers[email] = await client.post(
-                    "/patients", json=new_patient(email), headers=headers
+                    "/patients", json=patient_body(email, name="Burst Patient"), headers=headers
                 )
 
             burst = [asyncio.create_task(create()) for _ in range(BURST)]
