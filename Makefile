@@ -6,7 +6,7 @@ UV := python3 -m uv
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help up down status test lint unit integration e2e api-fuzz bench proto sync ensure-uv
+.PHONY: help up down status test lint unit integration e2e api-fuzz bench proto sync ensure-uv browser
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ integration: sync ## Integration, then end-to-end tests; starts and stops Postgr
 e2e: sync ## Only the end-to-end suite (the whole platform through the gateway)
 	$(UV) run pms infra run -- pytest -m e2e
 
+# The docs tests drive Debian's Chromium (tests/e2e/test_e2e_docs_browser.py).
+integration e2e: browser
+
 api-fuzz: sync ## Fuzz every operation of every service through the gateway (schemathesis, all checks; EXAMPLES=200 SEED=random)
 	PMS_API_FUZZ_MAX_EXAMPLES=$(or $(EXAMPLES),200) PMS_API_FUZZ_SEED=$(or $(SEED),random) \
 		PMS_API_FUZZ_REPORTS=.pms/api-fuzz $(UV) run pms infra run -- pytest tests/api_fuzz -q
@@ -56,3 +59,10 @@ sync: ensure-uv
 ensure-uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 		|| { echo "Installing uv from PyPI..."; python3 -m pip install --quiet uv; }
+
+CHROMIUM := /usr/bin/chromium
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+browser: ## Debian's Chromium for the browser tests (apt-get install chromium, once)
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests..."; \
+		$(APT_GET) update -qq && $(APT_GET) install -y -qq chromium >/dev/null && test -x $(CHROMIUM); } \
+		|| { echo "make browser: could not install Debian's chromium (apt-get install chromium): the browser tests need $(CHROMIUM)" >&2; exit 1; }

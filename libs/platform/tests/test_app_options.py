@@ -49,7 +49,7 @@ async def test_the_documentation_pages_can_be_turned_off_but_the_openapi_documen
     async with app_client(app) as client:
         assert (await client.get("/docs")).status_code == 404
         assert (await client.get("/docs/oauth2-redirect")).status_code == 404
-        assert (await client.get("/redoc")).status_code == 200
+        assert (await client.get("/redoc")).status_code == 404
         assert (await client.get("/openapi.json")).status_code == 200
 
 

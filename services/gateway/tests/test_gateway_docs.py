@@ -3,9 +3,12 @@
 from typing import Any
 
 import httpx
+import pytest
 
 from pms_gateway.docs import served
+from pms_gateway.routes import find_route
 from pms_gateway.settings import GatewaySettings
+from pms_platform.swagger_ui import ASSET_CACHE_CONTROL, SWAGGER_UI_ASSETS, SWAGGER_UI_ASSETS_PATH
 from pms_testing.servers import RunningUpstream
 
 from .conftest import GatewayFactory
@@ -59,6 +62,38 @@ async def test_docs_is_one_swagger_ui_listing_every_service(gateway: httpx.Async
     for name in ("auth", "patients", "billing", "analytics"):
         assert f'"url": "/api-docs/{name}"' in page
     assert '"url": "/openapi.json"' in page
+    assert '"layout": "StandaloneLayout"' in page  # the selector of the documents
+
+
+async def test_docs_loads_swagger_ui_from_the_gateway_and_no_other_host(
+    gateway: httpx.AsyncClient,
+) -> None:
+    response = await gateway.get("/docs")
+    assert "//" not in response.text  # no URL of another host (nor a protocol-relative one)
+    assert f'src="{SWAGGER_UI_ASSETS_PATH}/swagger-ui-bundle.js"' in response.text
+    assert '"validatorUrl": null' in response.text
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("name", sorted(SWAGGER_UI_ASSETS))
+async def test_the_swagger_ui_files_are_the_gateways_own_public_and_get_only(
+    gateway: httpx.AsyncClient, upstreams: dict[str, RunningUpstream], name: str
+) -> None:
+    path = f"{SWAGGER_UI_ASSETS_PATH}/{name}"
+    response = await gateway.get(path)  # no token
+    assert response.status_code == 200
+    assert response.headers["content-type"] == SWAGGER_UI_ASSETS[name]
+    assert response.headers["cache-control"] == ASSET_CACHE_CONTROL
+    refused = await gateway.post(path)
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "GET"
+    assert all(not up.app.received for up in upstreams.values())
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+def test_no_route_of_the_table_forwards_the_docs_or_their_files(method: str) -> None:
+    for path in ("/docs", f"{SWAGGER_UI_ASSETS_PATH}/swagger-ui-bundle.js"):
+        assert find_route(method, path) is None
 
 
 def test_a_served_document_has_the_public_operations_and_the_gateways_own_answers() -> None:

@@ -16,7 +16,8 @@
   the bookkeeping tables;
 - ``workers``: background workers and the one place consumers and relays are built;
 - ``grpc_server``: the gRPC server with health, reflection, limits and request ids;
-- ``http_app``: the FastAPI factory every service calls; ``server``: the entry point.
+- ``http_app``: the FastAPI factory every service calls; ``server``: the entry point;
+  ``swagger_ui``: Swagger UI pages served with their own files (no CDN).
 
 The test support (fixtures, token minting, test servers) is the development-only
 package ``pms_testing`` (``libs/testing``), which no production code imports.

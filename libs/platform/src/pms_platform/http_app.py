@@ -20,6 +20,7 @@ from pms_platform.openapi import document_problems
 from pms_platform.request_context import RequestContextMiddleware
 from pms_platform.security import TokenVerifier
 from pms_platform.settings import ServiceSettings
+from pms_platform.swagger_ui import swagger_ui_router
 
 if TYPE_CHECKING:  # a service without a database (the gateway) need not load SQLAlchemy
     from pms_platform.db import Database
@@ -70,7 +71,6 @@ def create_service_app(
     middleware: Sequence[Middleware] = (),
     metrics_registry: CollectorRegistry | None = None,
     docs_url: str | None = "/docs",
-    redoc_url: str | None = "/redoc",
 ) -> FastAPI:
     """Build a service's app.
 
@@ -88,7 +88,8 @@ def create_service_app(
     unhandled errors: 503 for a database outage, else 500), in the order given.
     ``metrics_registry`` is the registry ``/metrics`` serves (a new one unless given:
     pass it to build metrics before the app);
-    ``docs_url`` and ``redoc_url`` are FastAPI's documentation pages (``None``: none).
+    ``docs_url`` is the service's Swagger UI, served with its files from the platform
+    (:mod:`pms_platform.swagger_ui`; ``None``: none).
     """
     checks: dict[str, ReadinessCheck] = dict(readiness or {})
     is_unavailable = None
@@ -126,8 +127,10 @@ def create_service_app(
         # FastAPI's OpenTelemetry layer (no provider configured) only asked, on every
         # request, whether one had been.
         telemetry={"tracing": False, "metrics": False, "logs": False, "auto_configure": False},
-        docs_url=docs_url,
-        redoc_url=redoc_url,
+        # FastAPI's pages load their scripts from public hosts (a blank page offline);
+        # the platform serves Swagger UI itself, below. ReDoc has no offline copy here.
+        docs_url=None,
+        redoc_url=None,
         # First runs first: the request id must exist before anything logs.
         middleware=[
             Middleware(RequestContextMiddleware),
@@ -145,6 +148,8 @@ def create_service_app(
     document_problems(app)
     app.include_router(health_router(checks, readiness_report))
     app.include_router(metrics_router(registry, settings.metrics_allowed_networks))
+    if docs_url is not None:
+        app.include_router(swagger_ui_router(docs_url, title, {"url": app.openapi_url}))
     for router in routers:
         app.include_router(router)
     return app

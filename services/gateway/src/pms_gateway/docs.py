@@ -6,14 +6,14 @@ a ``servers`` entry pointing at where the service lives on the gateway (``/api``
 patients), so "Try it out" in the Swagger UI calls through the gateway; only the
 operations the gateway forwards (a service's ``/health`` and ``/metrics`` are not
 public); and, on each, the answers the gateway gives itself (a refused token or role,
-its rate limits, a body too large, a service that is down or slow).
+its rate limits, a body too large, a service that is down or slow). The page's Swagger UI
+files are served by the gateway itself (:mod:`pms_platform.swagger_ui`), not a CDN.
 """
 
-import json
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from pms_gateway.http_connection import UpstreamError
 from pms_gateway.routes import ROUTES, RouteRule, find_route, is_internal
@@ -28,38 +28,14 @@ from pms_platform.errors import (
     problem_responses,
 )
 from pms_platform.openapi import status_order
+from pms_platform.swagger_ui import swagger_ui_router
 
-SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 UPSTREAM_FAILURES = {
     502: "The service gave no valid answer",
     503: "The service is not reachable, or failing and paused (see Retry-After)",
     504: "The service did not answer in time",
 }
-_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>PMS API documentation</title>
-<link rel="stylesheet" href="{ui}/swagger-ui.css">
-</head>
-<body>
-<div id="swagger-ui"></div>
-<script src="{ui}/swagger-ui-bundle.js"></script>
-<script src="{ui}/swagger-ui-standalone-preset.js"></script>
-<script>
-window.ui = SwaggerUIBundle({{
-  urls: {urls},
-  "urls.primaryName": "patients",
-  dom_id: "#swagger-ui",
-  deepLinking: true,
-  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-  layout: "StandaloneLayout"
-}});
-</script>
-</body>
-</html>
-"""
 
 
 def public_bases() -> dict[str, str]:
@@ -78,7 +54,6 @@ def docs_router(upstreams: UpstreamPool, settings: GatewaySettings) -> APIRouter
     documents = [{"name": "gateway", "url": "/openapi.json"}] + [
         {"name": name, "url": f"/api-docs/{name}"} for name in upstreams.upstreams
     ]
-    page = _PAGE.format(ui=SWAGGER_UI, urls=json.dumps(documents))
 
     @router.get(
         "/api-docs/{service}",
@@ -104,10 +79,9 @@ def docs_router(upstreams: UpstreamPool, settings: GatewaySettings) -> APIRouter
             document = served(document, bases[service], settings)
         return JSONResponse(document)
 
-    @router.get("/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
-        return HTMLResponse(page)
-
+    # The selector of the standalone layout switches between the documents.
+    config = {"urls": documents, "urls.primaryName": "patients", "layout": "StandaloneLayout"}
+    router.include_router(swagger_ui_router("/docs", "PMS API documentation", config))
     return router
 
 
