@@ -8,7 +8,7 @@ Chromium comes from ``make browser`` (Debian's package); without it these tests 
 with one line that says so, never skip.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,9 @@ class RecordedPage:
         return {(method, path) for method, path in shown}
 
 
+OpenPage = Callable[[str], Awaitable[RecordedPage]]
+
+
 @pytest.fixture(scope="module")
 def chromium() -> str:
     if not CHROMIUM.exists():
@@ -103,7 +106,7 @@ async def browser(chromium: str) -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def open_page(browser: Browser) -> AsyncIterator[Any]:
+async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
     """Opens a URL in a new context of its own, recording requests and errors."""
     contexts = []
 
@@ -140,10 +143,10 @@ def host_of(base_url: str) -> str:
 
 
 async def test_the_gateways_docs_list_every_services_operations_from_the_gateway_only(
-    gateway: httpx.AsyncClient, open_page: Any
+    gateway: httpx.AsyncClient, open_page: OpenPage
 ) -> None:
     base = str(gateway.base_url).rstrip("/")
-    docs: RecordedPage = await open_page(f"{base}/docs")
+    docs = await open_page(f"{base}/docs")
     select = docs.page.locator(".topbar select")
     for service in (*SERVICES, "gateway"):
         url = "/openapi.json" if service == "gateway" else f"/api-docs/{service}"
@@ -158,11 +161,11 @@ async def test_the_gateways_docs_list_every_services_operations_from_the_gateway
 
 
 async def test_try_it_out_lists_patients_through_the_gateway_with_the_authorized_token(
-    gateway: httpx.AsyncClient, log_in: LogIn, open_page: Any, artefacts: Path
+    gateway: httpx.AsyncClient, log_in: LogIn, open_page: OpenPage, artefacts: Path
 ) -> None:
     base = str(gateway.base_url).rstrip("/")
     token = (await log_in(CLINICIAN))["Authorization"].removeprefix("Bearer ")
-    docs: RecordedPage = await open_page(f"{base}/docs?urls.primaryName=patients")
+    docs = await open_page(f"{base}/docs?urls.primaryName=patients")
     page = docs.page
     listing = page.locator('.opblock-get:has(.opblock-summary-path[data-path="/patients"])')
     await listing.wait_for()
@@ -188,14 +191,14 @@ async def test_try_it_out_lists_patients_through_the_gateway_with_the_authorized
 
 
 async def test_each_services_own_docs_render_from_the_service_only(
-    platform: Platform, open_page: Any
+    platform: Platform, open_page: OpenPage
 ) -> None:
     services = [running.spec for running in platform.services if running.spec.name in SERVICES]
     assert sorted(spec.name for spec in services) == sorted(SERVICES)
     async with httpx.AsyncClient(timeout=10.0) as client:
         for spec in services:
             document = (await client.get(f"{spec.base_url}/openapi.json")).json()
-            docs: RecordedPage = await open_page(f"{spec.base_url}/docs")
+            docs = await open_page(f"{spec.base_url}/docs")
             assert await docs.operations() == documented_operations(document), spec.name
             assert docs.hosts() == {host_of(spec.base_url)}, (spec.name, docs.hosts())
             assert docs.errors == [], spec.name
