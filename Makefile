@@ -34,11 +34,13 @@ lint: sync ## ruff, mypy --strict, import contracts, generated code, Dockerfile/
 unit: sync ## Unit tests (no servers needed)
 	$(UV) run pytest -m "not integration and not e2e"
 
-integration: sync ## Integration, then end-to-end tests; starts and stops PostgreSQL and Kafka unless running
-	$(UV) run pms infra run -- pytest -m "integration or e2e"
+# `pms test`: a platform of the test run's own (state folder .pms/test emptied first, its own
+# PostgreSQL and Kafka, every port +10000), so the development data stays as it was.
+integration: sync ## Integration, then end-to-end tests, on their own PostgreSQL, Kafka and ports (ARGS=selection)
+	$(UV) run pms test -- pytest -m "integration or e2e" $(ARGS)
 
-e2e: sync ## Only the end-to-end suite (the whole platform through the gateway)
-	$(UV) run pms infra run -- pytest -m e2e
+e2e: sync ## Only the end-to-end suite (the whole platform through the gateway; ARGS=selection)
+	$(UV) run pms test -- pytest -m e2e $(ARGS)
 
 # The docs tests drive Debian's Chromium (tests/e2e/test_e2e_docs_browser.py).
 integration e2e: browser

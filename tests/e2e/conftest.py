@@ -1,5 +1,9 @@
 """The end-to-end suite: the whole platform started by the launcher's own code, used only
-through the gateway on 4004, like a client of the original system would."""
+through its gateway, like a client of the original system would.
+
+Where it listens comes from the platform (``platform.gateway_url``): 4004 by default, 14004
+under `make test` (``pms test``: its own state folder, infra and ports, ``PMS_PORT_OFFSET``),
+so the suite never writes to the development databases."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -10,7 +14,6 @@ from rich.console import Console
 from pms_cli.platform import Platform
 from pms_testing.tokens import bearer
 
-GATEWAY = "http://127.0.0.1:4004"
 ADMIN = ("testuser@test.com", "password123")
 CLINICIAN = ("clinician@test.com", "password123")
 ANALYST = ("analyst@test.com", "password123")
@@ -31,7 +34,7 @@ async def platform(postgres_url: str, kafka_bootstrap_servers: str) -> AsyncIter
 
 @pytest.fixture
 async def gateway(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=GATEWAY, timeout=10.0) as client:
+    async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10.0) as client:
         yield client
 
 

@@ -3,6 +3,8 @@
 import asyncio
 import os
 import signal
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,7 +13,9 @@ from pms_cli import protogen
 from pms_cli.analytics import analytics_app
 from pms_cli.bench.commands import bench_app
 from pms_cli.infra.commands import infra_app
+from pms_cli.infra.errors import InfraError
 from pms_cli.infra.paths import state_dir
+from pms_cli.isolated_run import DEFAULT_TEST_PORT_OFFSET, run_isolated
 from pms_cli.logs import show_log
 from pms_cli.platform import UP_PID_FILE
 from pms_cli.services import SERVICES
@@ -67,3 +71,34 @@ def logs(
 def proto(check: bool = typer.Option(False, help="Only report stale generated files.")) -> None:
     """Regenerate the protobuf/gRPC code in libs/contracts from proto/."""
     raise typer.Exit(protogen.main(["--check"] if check else []))
+
+
+@app.command(
+    name="test", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def run_tests_isolated(
+    command: Annotated[list[str], typer.Argument(help="The test command, after `--`.")],
+    test_state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            envvar="PMS_TEST_STATE_DIR",
+            help="The test run's state folder, emptied first [default: .pms/test].",
+        ),
+    ] = None,
+    port_offset: Annotated[
+        int,
+        typer.Option(
+            "--port-offset",
+            envvar="PMS_TEST_PORT_OFFSET",
+            help="Added to every default port of the test run's platform and infra.",
+        ),
+    ] = DEFAULT_TEST_PORT_OFFSET,
+) -> None:
+    """Run COMMAND on a platform of its own (state folder, PostgreSQL, Kafka, ports), so
+    the development data stays as it was; `make test` uses it."""
+    try:
+        raise typer.Exit(asyncio.run(run_isolated(command, test_state_dir, port_offset)))
+    except InfraError as problem:
+        Console(stderr=True).print(f"[bold red]error:[/bold red] {problem}")
+        raise typer.Exit(1) from None

@@ -1,10 +1,14 @@
 """The whole platform on one machine: infrastructure, migrations, the five services.
 
-``pms up`` and the end-to-end test suite start it with this same code.
+``pms up``, the end-to-end test suite and the bench start it with this same code, and take
+its addresses from it (``gateway_url``, ``ports``), never from constants: a platform moved
+by ``PMS_PORT_OFFSET`` (or one port setting) is found where it listens.
 """
 
 import asyncio
 import os
+from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -19,7 +23,7 @@ from pms_cli.service_processes import (
     stop_services,
     wait_until_ready,
 )
-from pms_cli.services import SERVICES, ServiceSpec
+from pms_cli.services import PlatformPorts, ServiceSpec, platform_ports
 
 READY_TIMEOUT_SECONDS = 60.0
 UP_PID_FILE = "up.pid"
@@ -28,38 +32,70 @@ UP_PID_FILE = "up.pid"
 class Platform:
     """Start with :meth:`start` (or ``async with``); :meth:`stop` undoes exactly that."""
 
-    def __init__(self, console: Console, *, echo_logs: bool = True) -> None:
+    def __init__(
+        self,
+        console: Console,
+        *,
+        echo_logs: bool = True,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        """``environ`` (the process environment by default) chooses the ports
+        (``PMS_PORT_OFFSET``, ``PMS_<SERVICE>_HTTP_PORT``), the state folder and the infra."""
         self.console = console
         self.echo_logs = echo_logs
+        self.environ = dict(os.environ if environ is None else environ)
+        self.ports: PlatformPorts = platform_ports(self.environ)
+        self.state_dir: Path = state_dir(self.environ)
+        self.specs: tuple[ServiceSpec, ...] = self.ports.services
         self.endpoints: InfraEndpoints | None = None
         self.services: list[RunningService] = []
 
+    @property
+    def gateway_url(self) -> str:
+        return self.ports.gateway_url
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
     def environment_of(self, spec: ServiceSpec) -> dict[str, str]:
         assert self.endpoints is not None
-        return spec.environment(
-            self.endpoints.postgres_url, self.endpoints.kafka_bootstrap_servers, state_dir()
-        )
+        return {
+            **self.environ,
+            **spec.environment(
+                self.endpoints.postgres_url,
+                self.endpoints.kafka_bootstrap_servers,
+                self.state_dir,
+                self.ports,
+            ),
+        }
 
     async def start(self) -> None:
-        self.endpoints = await ensure_infra(self.console)
+        self.endpoints = await ensure_infra(
+            self.console, state_dir=self.state_dir, environ=self.environ
+        )
         self.console.print("[bold]Migrating databases...[/bold]")
         await asyncio.gather(
             *(
                 run_to_completion(spec, "migrate", self.environment_of(spec))
-                for spec in SERVICES
+                for spec in self.specs
                 if spec.database is not None
             )
         )
         self.console.print("[bold]Starting services...[/bold]")
-        log_dir = state_dir() / "logs"
-        for index, spec in enumerate(SERVICES):
+        for index, spec in enumerate(self.specs):
             self.services.append(
                 await start_service(
-                    spec, self.environment_of(spec), self.console, log_dir, index, self.echo_logs
+                    spec,
+                    self.environment_of(spec),
+                    self.console,
+                    self.log_dir,
+                    index,
+                    self.echo_logs,
                 )
             )
         await wait_until_ready(self.services, READY_TIMEOUT_SECONDS)
-        (state_dir() / UP_PID_FILE).write_text(str(os.getpid()))
+        (self.state_dir / UP_PID_FILE).write_text(str(os.getpid()))
 
     async def stop_service(self, name: str) -> None:
         """Stop one service (as an outage would); :meth:`start_service` brings it back."""
@@ -68,25 +104,20 @@ class Platform:
         self.services.remove(running)
 
     async def start_service(self, name: str) -> None:
-        spec = next(spec for spec in SERVICES if spec.name == name)
-        index = SERVICES.index(spec)
+        spec = next(spec for spec in self.specs if spec.name == name)
+        index = self.specs.index(spec)
         service = await start_service(
-            spec,
-            self.environment_of(spec),
-            self.console,
-            state_dir() / "logs",
-            index,
-            self.echo_logs,
+            spec, self.environment_of(spec), self.console, self.log_dir, index, self.echo_logs
         )
         self.services.append(service)
         await wait_until_ready([service], READY_TIMEOUT_SECONDS)
 
     async def stop(self) -> None:
-        (state_dir() / UP_PID_FILE).unlink(missing_ok=True)
+        (self.state_dir / UP_PID_FILE).unlink(missing_ok=True)
         await stop_services(self.services)
         self.services = []
         if self.endpoints is not None:
-            await stop_infra(self.endpoints, self.console)
+            await stop_infra(self.endpoints, self.console, state_dir=self.state_dir)
             self.endpoints = None
 
     async def __aenter__(self) -> Self:

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pms_cli.infra.status import infra_status
-from pms_cli.services import SERVICES, ServiceSpec
+from pms_cli.services import ServiceSpec, platform_ports
 
 
 async def _readiness(client: httpx.AsyncClient, spec: ServiceSpec) -> tuple[str, str]:
@@ -23,12 +23,13 @@ async def _readiness(client: httpx.AsyncClient, spec: ServiceSpec) -> tuple[str,
 
 
 async def show_status(console: Console) -> None:
+    specs = platform_ports().services  # where this platform's services listen
     async with httpx.AsyncClient(timeout=2.0) as client:
-        results = await asyncio.gather(*(_readiness(client, spec) for spec in SERVICES))
+        results = await asyncio.gather(*(_readiness(client, spec) for spec in specs))
     table = Table(title="Services")
     for column in ("service", "URL", "state", "components"):
         table.add_column(column)
-    for spec, (state, detail) in zip(SERVICES, results, strict=True):
+    for spec, (state, detail) in zip(specs, results, strict=True):
         table.add_row(spec.name, spec.base_url, state, detail)
     console.print(table)
     infra = Table(title="Dependencies")

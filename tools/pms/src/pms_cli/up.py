@@ -10,7 +10,6 @@ from rich.table import Table
 from pms_cli.platform import Platform
 from pms_cli.service_processes import RunningService, ServiceStartError
 
-GATEWAY = "http://127.0.0.1:4004"
 # Seeded by the auth service in development mode (see its settings); shown, not imported.
 DEMO_USERS = (
     ("testuser@test.com", "password123", "ADMIN"),
@@ -19,7 +18,7 @@ DEMO_USERS = (
 )
 
 
-def _urls_table(services: list[RunningService]) -> Table:
+def _urls_table(services: list[RunningService], gateway_url: str) -> Table:
     table = Table(title="Patient management platform is up", title_style="bold green")
     table.add_column("service")
     table.add_column("URL")
@@ -27,7 +26,7 @@ def _urls_table(services: list[RunningService]) -> Table:
     for service in services:
         table.add_row(service.spec.name, service.spec.base_url, f"{service.spec.base_url}/docs")
     table.add_row(
-        "[bold]everything[/bold]", f"[bold]{GATEWAY}[/bold]", f"[bold]{GATEWAY}/docs[/bold]"
+        "[bold]everything[/bold]", f"[bold]{gateway_url}[/bold]", f"[bold]{gateway_url}/docs[/bold]"
     )
     return table
 
@@ -66,9 +65,11 @@ async def run_platform(console: Console) -> int:
     try:
         with console.status("Starting PostgreSQL, Kafka and the services..."):
             await platform.start()
-        console.print(_urls_table(platform.services))
+        console.print(_urls_table(platform.services, platform.gateway_url))
         console.print(_users_table())
-        console.print("Logs follow (also in .pms/logs/<service>.log). Ctrl-C stops everything.")
+        console.print(
+            f"Logs follow (also in {platform.log_dir}/<service>.log). Ctrl-C stops everything."
+        )
         reason = await _wait_for_stop_signal_or_exit(platform.services)
         console.print(f"[bold]Stopping ({reason})...[/bold]")
         return 0 if reason == "stop requested" else 1

@@ -20,7 +20,8 @@ class InfraContext:
 
 def load_context(state_dir: Path | None, environ: Mapping[str, str] | None) -> InfraContext:
     settings = load_settings(environ)
-    return InfraContext(settings, infra_paths(state_dir or settings.state_dir_override))
+    paths = infra_paths(state_dir or settings.state_dir_override, port_offset=settings.port_offset)
+    return InfraContext(settings, paths)
 
 
 def local_kafka_port(context: InfraContext) -> int:

@@ -1,9 +1,16 @@
-"""Where the infra keeps its state: one git-ignored folder, ``<repo root>/.pms``."""
+"""Where the infra keeps its state: one git-ignored folder, ``<repo root>/.pms``.
 
-import os
+A platform moved by ``PMS_PORT_OFFSET=N`` keeps its own in ``.pms/offset-N`` (unless
+``PMS_STATE_DIR`` says where): its databases, broker and signing keys are never the
+first copy's, so neither its data nor its tokens leak into the other.
+"""
+
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from pms_cli.infra.settings import load_settings
 
 STATE_DIR_NAME = ".pms"
 
@@ -99,14 +106,23 @@ class InfraPaths:
         return self.logs_dir / "kafka.out"
 
 
-def infra_paths(state_dir_override: Path | None = None, start: Path | None = None) -> InfraPaths:
+def default_state_dir(port_offset: int = 0, start: Path | None = None) -> Path:
+    """``<repo root>/.pms``, or ``<repo root>/.pms/offset-N`` for a platform moved by N."""
+    folder = find_repo_root(start) / STATE_DIR_NAME
+    return folder / f"offset-{port_offset}" if port_offset else folder
+
+
+def infra_paths(
+    state_dir_override: Path | None = None, start: Path | None = None, port_offset: int = 0
+) -> InfraPaths:
     """The infra paths for this checkout (``PMS_STATE_DIR`` wins when given)."""
     if state_dir_override is not None:
         return InfraPaths(state_dir_override)
-    return InfraPaths(find_repo_root(start) / STATE_DIR_NAME)
+    return InfraPaths(default_state_dir(port_offset, start))
 
 
-def state_dir() -> Path:
-    """The state folder of this checkout: ``$PMS_STATE_DIR`` or ``<repo root>/.pms``."""
-    override = os.environ.get("PMS_STATE_DIR", "").strip()
-    return infra_paths(Path(override).expanduser().absolute() if override else None).state_dir
+def state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The state folder of this platform: ``$PMS_STATE_DIR``, else ``<repo root>/.pms``
+    (``.pms/offset-N`` under ``PMS_PORT_OFFSET=N``)."""
+    settings = load_settings(environ)
+    return infra_paths(settings.state_dir_override, port_offset=settings.port_offset).state_dir

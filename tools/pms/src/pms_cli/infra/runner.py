@@ -4,8 +4,9 @@ import asyncio
 import os
 import shutil
 import signal
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from pms_cli.infra.context import load_context
 from pms_cli.infra.errors import InfraError
 from pms_cli.infra.manager import InfraEndpoints, ensure_infra, stop_infra
 
@@ -19,7 +20,7 @@ def exit_code(returncode: int) -> int:
 
 async def _run_command(command: Sequence[str], environment: dict[str, str]) -> int:
     try:
-        process = await asyncio.create_subprocess_exec(*command, env={**os.environ, **environment})
+        process = await asyncio.create_subprocess_exec(*command, env=environment)
     except (FileNotFoundError, PermissionError) as problem:
         raise InfraError(f"cannot run {command[0]!r}: {problem.strerror}") from None
     loop = asyncio.get_running_loop()
@@ -32,8 +33,11 @@ async def _run_command(command: Sequence[str], environment: dict[str, str]) -> i
             loop.remove_signal_handler(sig)
 
 
-async def run_with_infra(command: Sequence[str]) -> int:
+async def run_with_infra(command: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
     """Start (or reuse) the infra, run ``command`` with its addresses, stop what we started.
+
+    ``environ`` (the process environment by default) chooses the infra (its ports, state
+    folder, external servers) and is the environment ``command`` runs in.
 
     Ctrl-C while the command runs reaches the command straight from the terminal (it is in
     our foreground process group), so we ignore it and wait for the command to finish,
@@ -44,16 +48,18 @@ async def run_with_infra(command: Sequence[str]) -> int:
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
+    environment = dict(os.environ if environ is None else environ)
+    state_dir = load_context(None, environment).paths.state_dir
     endpoints: InfraEndpoints | None = None
     # While starting, SIGTERM interrupts like Ctrl-C does, and what was launched is stopped.
     loop.add_signal_handler(signal.SIGTERM, main.cancel)
     try:
-        endpoints = await ensure_infra()
+        endpoints = await ensure_infra(state_dir=state_dir, environ=environment)
     finally:
         loop.remove_signal_handler(signal.SIGTERM)
     loop.add_signal_handler(signal.SIGINT, lambda: None)
     try:
-        return await _run_command(command, endpoints.environment())
+        return await _run_command(command, {**environment, **endpoints.environment()})
     finally:
-        await stop_infra(endpoints.started)
+        await stop_infra(endpoints.started, state_dir=state_dir)
         loop.remove_signal_handler(signal.SIGINT)

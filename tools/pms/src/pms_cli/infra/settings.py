@@ -1,4 +1,9 @@
-"""Environment variables that steer the local infra, with their development defaults."""
+"""Environment variables that steer the local infra, with their development defaults.
+
+``PMS_PORT_OFFSET=N`` moves a whole platform: every default port, the services' and the
+infra's alike, plus ``N`` (and its own state folder, see `paths`), so a second copy runs
+beside the first by one setting. A port set on its own still wins.
+"""
 
 import os
 from collections.abc import Mapping
@@ -11,6 +16,10 @@ DEFAULT_POSTGRES_PORT = 54329
 DEFAULT_KAFKA_PORT = 9092
 DEFAULT_KAFKA_CONTROLLER_PORT = 9093
 DEFAULT_KAFKA_VERSION = "4.3.1"
+PORT_OFFSET_VARIABLE = "PMS_PORT_OFFSET"
+STATE_DIR_VARIABLE = "PMS_STATE_DIR"
+# The highest default port is PostgreSQL's 54329: an offset beyond this leaves the range.
+MAX_PORT_OFFSET = 65535 - DEFAULT_POSTGRES_PORT
 
 
 @dataclass(frozen=True)
@@ -26,9 +35,11 @@ class InfraSettings:
     kafka_version: str
     state_dir_override: Path | None
     cache_dir: Path
+    port_offset: int = 0
 
 
-def _port(environ: Mapping[str, str], name: str, default: int) -> int:
+def port_setting(environ: Mapping[str, str], name: str, default: int) -> int:
+    """The port ``environ`` sets under ``name``, else ``default``; a bad value is refused."""
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -41,6 +52,21 @@ def _port(environ: Mapping[str, str], name: str, default: int) -> int:
     return port
 
 
+def port_offset(environ: Mapping[str, str] | None = None) -> int:
+    """``PMS_PORT_OFFSET``: how far this platform's ports are from the defaults (0 to 11206)."""
+    env = os.environ if environ is None else environ
+    raw = env.get(PORT_OFFSET_VARIABLE, "").strip()
+    if not raw:
+        return 0
+    try:
+        offset = int(raw)
+    except ValueError:
+        raise InfraError(f"{PORT_OFFSET_VARIABLE} must be a whole number, not {raw!r}") from None
+    if not 0 <= offset <= MAX_PORT_OFFSET:
+        raise InfraError(f"{PORT_OFFSET_VARIABLE} must be between 0 and {MAX_PORT_OFFSET}")
+    return offset
+
+
 def _optional(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(name, "").strip()
     return value or None
@@ -49,17 +75,21 @@ def _optional(environ: Mapping[str, str], name: str) -> str | None:
 def load_settings(environ: Mapping[str, str] | None = None) -> InfraSettings:
     """Read the infra settings from ``environ`` (the process environment by default)."""
     env = os.environ if environ is None else environ
-    kafka_port = _port(env, "PMS_INFRA_KAFKA_PORT", DEFAULT_KAFKA_PORT)
-    controller_port = _port(env, "PMS_INFRA_KAFKA_CONTROLLER_PORT", DEFAULT_KAFKA_CONTROLLER_PORT)
+    offset = port_offset(env)
+    kafka_port = port_setting(env, "PMS_INFRA_KAFKA_PORT", DEFAULT_KAFKA_PORT + offset)
+    controller_port = port_setting(
+        env, "PMS_INFRA_KAFKA_CONTROLLER_PORT", DEFAULT_KAFKA_CONTROLLER_PORT + offset
+    )
+    postgres_port = port_setting(env, "PMS_INFRA_POSTGRES_PORT", DEFAULT_POSTGRES_PORT + offset)
     if kafka_port == controller_port:
         raise InfraError("the Kafka broker and controller ports must differ")
-    state_dir = _optional(env, "PMS_STATE_DIR")
+    state_dir = _optional(env, STATE_DIR_VARIABLE)
     cache_dir = _optional(env, "PMS_CACHE_DIR")
     bin_dir = _optional(env, "PMS_INFRA_POSTGRES_BIN_DIR")
     return InfraSettings(
         external_postgres_url=_optional(env, "PMS_POSTGRES_URL"),
         external_kafka_bootstrap_servers=_optional(env, "PMS_KAFKA_BOOTSTRAP_SERVERS"),
-        postgres_port=_port(env, "PMS_INFRA_POSTGRES_PORT", DEFAULT_POSTGRES_PORT),
+        postgres_port=postgres_port,
         postgres_bin_dir=Path(bin_dir).expanduser() if bin_dir else None,
         kafka_port=kafka_port,
         kafka_controller_port=controller_port,
@@ -68,4 +98,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> InfraSettings:
         cache_dir=(
             Path(cache_dir).expanduser().absolute() if cache_dir else Path.home() / ".cache" / "pms"
         ),
+        port_offset=offset,
     )
