@@ -7,6 +7,7 @@ import signal
 from rich.console import Console
 from rich.table import Table
 
+from pms_cli.infra.errors import InfraError
 from pms_cli.platform import Platform
 from pms_cli.service_processes import RunningService, ServiceStartError
 
@@ -61,7 +62,11 @@ async def _wait_for_stop_signal_or_exit(services: list[RunningService]) -> str:
 
 async def run_platform(console: Console) -> int:
     """Start everything, wait for Ctrl-C (or a service dying), then stop everything."""
-    platform = Platform(console)
+    try:
+        platform = Platform(console)
+    except InfraError as error:  # ports that cannot work: two services on one, out of range
+        console.print(f"[bold red]Could not start the platform:[/bold red] {error}")
+        return 1
     try:
         with console.status("Starting PostgreSQL, Kafka and the services..."):
             await platform.start()
@@ -73,7 +78,7 @@ async def run_platform(console: Console) -> int:
         reason = await _wait_for_stop_signal_or_exit(platform.services)
         console.print(f"[bold]Stopping ({reason})...[/bold]")
         return 0 if reason == "stop requested" else 1
-    except ServiceStartError as error:
+    except (ServiceStartError, InfraError) as error:  # InfraError: a port already taken, say
         console.print(f"[bold red]Could not start the platform:[/bold red] {error}")
         return 1
     finally:
