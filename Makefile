@@ -9,7 +9,7 @@ endif
 .PHONY: help up down status test lint unit integration e2e api-fuzz bench proto sync ensure-uv browser
 
 help: ## List the verbs
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 up: sync ## Install what is needed, start PostgreSQL, Kafka and all services (Ctrl-C stops all)
 	$(UV) run pms up
@@ -21,7 +21,7 @@ down: ## Stop a running `make up`, and the PostgreSQL and Kafka that `pms infra 
 status: ## Each service's readiness and each dependency's state
 	$(UV) run pms status
 
-test: sync lint unit integration ## Lint, type-check, unit, integration and end-to-end tests (real PostgreSQL and Kafka)
+test: sync lint unit integration ## Lint, type-check, unit, integration and end-to-end tests (real PostgreSQL and Kafka of their own; the development data is left alone)
 
 lint: sync ## ruff, mypy --strict, import contracts, generated code, Dockerfile/Compose/Kubernetes checks
 	$(UV) run ruff check .
