@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,10 @@ from pms_testing.tokens import TokenMinter
 
 GatewayFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 """Starts a gateway with settings overridden by keyword; yields a client for it."""
+
+# Unless a test passes its own console_dir, the gateway serves no web console, whether
+# or not this checkout's console/dist is built (test_gateway_console.py builds its own).
+NO_CONSOLE = Path(__file__).parent / "no-console-built"
 
 
 @pytest.fixture
@@ -56,7 +61,8 @@ def gateway_factory(
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
         values: dict[str, Any] = {f"{name}_url": up.url for name, up in upstreams.items()}
-        values.update(environment="test", **overrides)
+        values.update(environment="test", console_dir=NO_CONSOLE)
+        values.update(overrides)
         settings = GatewaySettings(**values)
         app = create_app(settings, token_verifier=token_minter.verifier())
         # The HTTP protocol ``python -m pms_gateway`` runs, with its deadline on heads.

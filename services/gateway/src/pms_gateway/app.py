@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from pms_gateway.api import readiness_report
+from pms_gateway.console import serve_console
 from pms_gateway.docs import docs_router
 from pms_gateway.metrics import GatewayMetrics
 from pms_gateway.proxy import GatewayProxy, ProxyDispatchMiddleware, ProxyRoute
@@ -77,6 +78,7 @@ def create_app(settings: GatewaySettings, token_verifier: TokenVerifier | None =
         metrics_registry=registry,
     )
     app.state.upstreams = upstreams
+    serve_console(app, settings)
     return app
 
 

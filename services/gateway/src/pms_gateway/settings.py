@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Self
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -88,6 +89,10 @@ class GatewaySettings(TokenSettings):
 
     cors_allow_origins: list[str] = Field(default_factory=list)
     cors_allow_credentials: bool = False
+
+    # The built web console served at / (pms_gateway.console); unset: the repository's
+    # console/dist. A folder without index.html: / says the console is not built.
+    console_dir: Path | None = None
 
     @property
     def upstream_urls(self) -> dict[str, str]:
