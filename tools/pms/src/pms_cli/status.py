@@ -1,4 +1,5 @@
-"""``pms status``: each service's readiness and each dependency's state, at a glance."""
+"""``pms status``: each service's readiness and each dependency's state, at a glance, with
+the URLs ``pms up`` printed before its logs scrolled them away."""
 
 import asyncio
 
@@ -23,15 +24,24 @@ async def _readiness(client: httpx.AsyncClient, spec: ServiceSpec) -> tuple[str,
 
 
 async def show_status(console: Console) -> None:
-    specs = platform_ports().services  # where this platform's services listen
+    ports = platform_ports()  # where this platform's services listen
+    specs = ports.services
     async with httpx.AsyncClient(timeout=2.0) as client:
         results = await asyncio.gather(*(_readiness(client, spec) for spec in specs))
     table = Table(title="Services")
-    for column in ("service", "URL", "state", "components"):
-        table.add_column(column)
+    # URLs are shown whole, to be copied; the components fold when the terminal is narrow.
+    table.add_column("service", no_wrap=True)
+    table.add_column("URL", no_wrap=True, min_width=max(len(spec.base_url) for spec in specs))
+    table.add_column("state", no_wrap=True)
+    table.add_column("components", overflow="fold")
     for spec, (state, detail) in zip(specs, results, strict=True):
         table.add_row(spec.name, spec.base_url, state, detail)
     console.print(table)
+    gateway = ports.gateway_url
+    console.print(
+        f"Everything goes through the gateway: [bold]{gateway}[/bold], its documentation"
+        f" at [bold]{gateway}/docs[/bold] (each service's own at <URL>/docs)."
+    )
     infra = Table(title="Dependencies")
     for column in ("component", "state", "address"):
         infra.add_column(column)

@@ -73,7 +73,8 @@ async def run_platform(console: Console) -> int:
         console.print(_urls_table(platform.services, platform.gateway_url))
         console.print(_users_table())
         console.print(
-            f"Logs follow (also in {platform.log_dir}/<service>.log). Ctrl-C stops everything."
+            f"Logs follow (also in {platform.log_dir}/<service>.log); `pms status` in another"
+            " terminal shows these URLs again. Ctrl-C stops everything."
         )
         reason = await _wait_for_stop_signal_or_exit(platform.services)
         console.print(f"[bold]Stopping ({reason})...[/bold]")
