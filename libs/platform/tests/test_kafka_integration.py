@@ -60,3 +60,34 @@ async def test_a_patient_event_with_headers_comes_back_byte_for_byte(
     assert consumed.key == event.patientId.encode()
     assert dict(consumed.headers) == headers
     assert consumed.decode(PatientEvent()) == event
+
+
+async def test_an_idle_consumer_lets_the_broker_hold_its_fetch_and_still_gets_a_record_at_once(
+    kafka_bootstrap_servers: str, kafka_topic_factory: TopicFactory
+) -> None:
+    """Idle, the broker may hold the fetch 20 s; a record sent meanwhile still comes at
+    once (the broker answers a held fetch when a record arrives), and the short wait is
+    back while records flow."""
+    topic = await kafka_topic_factory()
+    consumer = EventConsumer(
+        kafka_bootstrap_servers,
+        [topic],
+        group_id=f"test-{uuid.uuid4().hex}",
+        fetch_max_wait_ms=50,
+        idle_fetch_max_wait_ms=20_000,
+    )
+    idle_polls_with_the_long_wait = 0
+    async with consumer, EventProducer(kafka_bootstrap_servers) as producer:
+        async with asyncio.timeout(15):  # well before a held fetch would end by itself
+            async for batch in consumer.batches(timeout_ms=200):
+                if batch:
+                    break
+                if consumer.fetch_max_wait_ms == 20_000 and await consumer.positions():
+                    idle_polls_with_the_long_wait += 1  # assigned, its fetch held long
+                if idle_polls_with_the_long_wait == 3:
+                    await producer.send(topic, key="k", value=b"wake up")
+        wait_after = consumer.fetch_max_wait_ms
+
+    assert idle_polls_with_the_long_wait >= 3
+    assert [event.value for event in batch] == [b"wake up"]
+    assert wait_after == 50

@@ -4,10 +4,11 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 from sqlalchemy import Table, func, select
 
-from pms_platform.db import Database, service_metadata
+from pms_platform.db import Database, database_url_for, service_metadata
 from pms_platform.outbox import enqueue, outbox_table
 from pms_platform.outbox_relay import OutboxRelay
 from pms_platform.request_context import bound_request_id
@@ -194,3 +195,137 @@ async def test_events_wait_while_the_broker_is_unreachable_and_go_out_once_it_is
 
     assert result.sent == 5
     assert [event.value.decode() for event in published] == values
+
+
+# How the relay wakes up: on NOTIFY, and otherwise rarely (its idle cost is near zero).
+
+AN_HOUR = 3600.0
+
+
+async def admin_fetchval(postgres_url: str, query: str, *args: object) -> object:
+    """A value read on the server's ``postgres`` database, so that it is no transaction of
+    the database under test."""
+    connection = await asyncpg.connect(database_url_for(postgres_url, "postgres", "postgresql"))
+    try:
+        return await connection.fetchval(query, *args)
+    finally:
+        await connection.close()
+
+
+def name_of(database: Database) -> str:
+    return str(database.engine.url.database)
+
+
+async def wait_until_listening(postgres_url: str, database: Database) -> None:
+    async def listening() -> bool:
+        found = await admin_fetchval(
+            postgres_url,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'",
+            name_of(database),
+        )
+        return found == 1
+
+    await eventually(listening, description="the relay's LISTEN")
+
+
+async def wait_until_all_sent(database: Database, description: str) -> None:
+    async def all_sent() -> bool:
+        return await unsent(database) == 0
+
+    await eventually(all_sent, description=description)
+
+
+async def listening_relay(
+    database: Database, postgres_url: str, bootstrap_servers: str
+) -> OutboxRelay:
+    """A started relay, listening, with an hour between its safety looks: what it
+    publishes soon, it published because it was notified."""
+    relay = relay_for(
+        database,
+        bootstrap_servers,
+        poll_interval_seconds=AN_HOUR,
+        max_poll_interval_seconds=AN_HOUR,
+    )
+    await relay.start()
+    try:
+        await wait_until_listening(postgres_url, database)
+    except BaseException:
+        await relay.stop()
+        raise
+    return relay
+
+
+async def test_a_notification_publishes_a_new_row_with_an_hour_between_safety_looks(
+    database: Database,
+    postgres_url: str,
+    kafka_bootstrap_servers: str,
+    kafka_topic_factory: TopicFactory,
+) -> None:
+    topic = await kafka_topic_factory()
+    relay = await listening_relay(database, postgres_url, kafka_bootstrap_servers)
+    try:
+        await add_events(database, topic, ["k"])
+        await wait_until_all_sent(database, "the notified row published")
+    finally:
+        await relay.stop()
+    [event] = await read_whole_topic(kafka_bootstrap_servers, topic, 1)
+    assert event.value == b"k:0"
+
+
+async def test_a_lost_listen_connection_is_opened_again_and_what_came_meanwhile_goes_out(
+    database: Database,
+    postgres_url: str,
+    kafka_bootstrap_servers: str,
+    kafka_topic_factory: TopicFactory,
+) -> None:
+    topic = await kafka_topic_factory()
+    relay = await listening_relay(database, postgres_url, kafka_bootstrap_servers)
+    try:
+        await admin_fetchval(
+            postgres_url,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = $1 AND query LIKE 'LISTEN%'",
+            name_of(database),
+        )
+        await add_events(database, topic, ["k"])  # its NOTIFY may reach no listener
+        await wait_until_all_sent(database, "the row published after the LISTEN was lost")
+        await wait_until_listening(postgres_url, database)
+    finally:
+        await relay.stop()
+
+
+async def test_an_idle_relay_issues_almost_no_queries(
+    database: Database, postgres_url: str, kafka_bootstrap_servers: str
+) -> None:
+    """With a 50 ms first safety look (a fixed 50 ms poll: 120 passes, 120 scans or more
+    in the window), the looks back off: over 6 idle seconds, a pass or two. Counted as the
+    scans of the outbox table the server records (every pass reads it; autovacuum, which
+    also works in a new database, does not count there). The server may count a backend's
+    scans up to 10 s late, so a few of the first passes can land in the window too."""
+
+    async def outbox_scans() -> int:
+        async with database.connection() as connection:
+            found = await connection.fetchval(
+                "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0)"
+                " FROM pg_stat_user_tables WHERE relname = $1",
+                OUTBOX.name,
+            )
+        return int(found)
+
+    relay = relay_for(
+        database,
+        kafka_bootstrap_servers,
+        poll_interval_seconds=0.05,
+        max_poll_interval_seconds=AN_HOUR,
+    )
+    await relay.start()
+    try:
+        await wait_until_listening(postgres_url, database)
+        await asyncio.sleep(4)  # the first looks, at 0.05, 0.15, 0.35 ... 3.15 s
+        before = await outbox_scans()
+        await asyncio.sleep(6)
+        after = await outbox_scans()
+    finally:
+        await relay.stop()
+
+    assert after - before <= 10

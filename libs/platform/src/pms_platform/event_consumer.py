@@ -61,8 +61,12 @@ class IdempotentConsumer(Generic[MessageT]):
 
     ``metrics`` receives each outcome, each dead letter and the lag after every poll;
     ``should_dead_letter`` may hold back a dead letter (see :data:`DeadLetterFilter`).
-    ``max_poll_records`` and ``fetch_max_wait_ms`` tune the Kafka consumer (see
-    :class:`~pms_platform.kafka.EventConsumer`).
+    ``max_poll_records``, ``fetch_max_wait_ms`` and ``idle_fetch_max_wait_ms`` tune the
+    Kafka consumer (see :class:`~pms_platform.kafka.EventConsumer`).
+
+    Waiting costs next to nothing: the loop waits on the broker (a fetch the broker holds
+    until a record arrives or ``idle_fetch_max_wait_ms`` passes, once a poll found
+    nothing), not on a timer; nothing touches the database between events.
     """
 
     def __init__(
@@ -85,6 +89,7 @@ class IdempotentConsumer(Generic[MessageT]):
         should_dead_letter: DeadLetterFilter | None = None,
         max_poll_records: int = 500,
         fetch_max_wait_ms: int = 500,
+        idle_fetch_max_wait_ms: int = 5000,
         consumer_factory: Callable[[], EventConsumer] | None = None,
         producer_factory: Callable[[], EventProducer] | None = None,
     ) -> None:
@@ -107,6 +112,7 @@ class IdempotentConsumer(Generic[MessageT]):
             interval_seconds=purge_interval_seconds,
             batch_size=1000,
         )
+        self._idle_fetch_max_wait_ms = idle_fetch_max_wait_ms
         self._metrics = metrics
         self._should_dead_letter = should_dead_letter
         self._consumer_factory = consumer_factory or (
@@ -117,6 +123,7 @@ class IdempotentConsumer(Generic[MessageT]):
                 client_id=client_id,
                 max_poll_records=max_poll_records,
                 fetch_max_wait_ms=fetch_max_wait_ms,
+                idle_fetch_max_wait_ms=idle_fetch_max_wait_ms,
             )
         )
         self._producer_factory = producer_factory or (
@@ -173,7 +180,8 @@ class IdempotentConsumer(Generic[MessageT]):
                     await consumer.stop()
 
     async def _consume(self, consumer: EventConsumer) -> None:
-        async for batch in consumer.batches():
+        idle_poll_ms = max(self._idle_fetch_max_wait_ms, 500)
+        async for batch in consumer.batches(timeout_ms=500, idle_timeout_ms=idle_poll_ms):
             self._busy = True
             try:
                 await self._consume_batch(consumer, batch)

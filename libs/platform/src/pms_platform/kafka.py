@@ -125,11 +125,20 @@ class EventConsumer:
         client_id: str = "pms",
         max_poll_records: int = 500,
         fetch_max_wait_ms: int = 500,
+        idle_fetch_max_wait_ms: int | None = None,
     ) -> None:
         """``fetch_max_wait_ms``: how long the broker may hold a fetch that finds no new
         records. aiokafka has one fetch in flight per broker, so while it waits on idle
         partitions, records arriving on busy ones wait too: a consumer of a busy topic
-        and an idle one sees up to this much extra delay."""
+        and an idle one sees up to this much extra delay.
+
+        ``idle_fetch_max_wait_ms``: the broker's wait once a poll of :meth:`batches` found
+        nothing, until records come again. Idle, every partition is in the one fetch and
+        the broker answers it as soon as any of them gets a record, so a long wait delays
+        nothing; it only spares the round trips (a short ``fetch_max_wait_ms`` costs
+        1000 / it fetches a second). Keep it well below the request timeout (40 s)."""
+        self._fetch_max_wait_ms = fetch_max_wait_ms
+        self._idle_fetch_max_wait_ms = idle_fetch_max_wait_ms
         self._consumer = AIOKafkaConsumer(
             *topics,
             bootstrap_servers=bootstrap_servers,
@@ -144,6 +153,10 @@ class EventConsumer:
             # the Java client with its defaults (range, cooperative-sticky) also offers,
             # so a group shared with one agrees on range instead of refusing it.
             partition_assignment_strategy=(RoundRobinPartitionAssignor, RangePartitionAssignor),
+            # How often aiokafka's fetch loop wakes up with nothing to react to (200 ms by
+            # default): fetch answers, consumed records, rebalances and metadata wake it
+            # anyway, so a consumer that saves idle wakeups ticks once a second.
+            consumer_timeout_ms=200 if idle_fetch_max_wait_ms is None else 1000,
         )
 
     async def start(self) -> None:
@@ -159,10 +172,25 @@ class EventConsumer:
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
 
-    async def batches(self, timeout_ms: int = 500) -> AsyncIterator[list[ConsumedEvent]]:
-        """Yield the events of each poll (possibly empty, so callers can notice a stop)."""
+    async def batches(
+        self, timeout_ms: int = 500, idle_timeout_ms: int | None = None
+    ) -> AsyncIterator[list[ConsumedEvent]]:
+        """Yield the events of each poll (possibly empty, so callers can notice a stop).
+
+        Each poll waits up to ``timeout_ms`` for records, or ``idle_timeout_ms`` once a
+        poll found nothing (a caller with nothing to do while idle need not wake up).
+        With an idle fetch wait (see the constructor), a poll that found nothing also
+        makes the broker hold fetches that long, until a poll finds records."""
+        idle = False
         while True:
-            polled = await self._consumer.getmany(timeout_ms=timeout_ms)
+            wait_ms = idle_timeout_ms if idle and idle_timeout_ms is not None else timeout_ms
+            polled = await self._consumer.getmany(timeout_ms=wait_ms)
+            if idle == bool(polled):
+                idle = not polled
+                if self._idle_fetch_max_wait_ms is not None:
+                    self._set_fetch_max_wait(
+                        self._idle_fetch_max_wait_ms if idle else self._fetch_max_wait_ms
+                    )
             yield [
                 ConsumedEvent(
                     topic=record.topic,
@@ -176,6 +204,21 @@ class EventConsumer:
                 for records in polled.values()
                 for record in records
             ]
+
+    @property
+    def fetch_max_wait_ms(self) -> int:
+        """How long the broker may now hold a fetch that finds nothing (it changes when
+        the consumer falls idle and wakes up)."""
+        fetcher = getattr(self._consumer, "_fetcher", None)
+        return int(getattr(fetcher, "_fetch_max_wait_ms", self._fetch_max_wait_ms))
+
+    def _set_fetch_max_wait(self, wait_ms: int) -> None:
+        # aiokafka has no public setter, but its fetcher reads this attribute for every
+        # fetch request it builds (test_kafka_integration checks it on the pinned
+        # version). Should it go, the wait just stays as configured.
+        fetcher = getattr(self._consumer, "_fetcher", None)
+        if fetcher is not None and hasattr(fetcher, "_fetch_max_wait_ms"):
+            fetcher._fetch_max_wait_ms = wait_ms
 
     async def commit(self, events: Sequence[ConsumedEvent]) -> None:
         """Commit, per partition, the offset after the last of ``events``."""

@@ -1,11 +1,23 @@
 """The outbox relay: the background worker that publishes a service's outbox table
 (:mod:`pms_platform.outbox`) to Kafka.
 
-:class:`OutboxRelay` publishes unsent rows in id order, woken by ``LISTEN`` and also
-polling, and marks them sent only after the broker acknowledged them. Several instances
-may run: rows are claimed with ``FOR UPDATE SKIP LOCKED``, and a row waits while an
-earlier unsent row with the same key is claimed by another instance, so one key's events
-are published in id order. Delivery is at least once (a crash between the
+:class:`OutboxRelay` publishes unsent rows in id order and marks them sent only after the
+broker acknowledged them.
+
+How it wakes up: the transaction that writes an outbox row also sends ``NOTIFY`` on the
+table's channel (:func:`pms_platform.outbox.enqueue`), which PostgreSQL delivers at
+commit; the relay listens (``LISTEN``) on a connection of its own and runs a pass at once.
+Between notifications it only takes a safety look, for a notification it missed (its
+``LISTEN`` connection was down meanwhile) or a row another instance left behind (a crash,
+a key that was waiting): ``poll_interval_seconds`` after a pass that found rows, then twice as long
+after each pass that found none, up to ``max_poll_interval_seconds``, so an idle relay
+issues about one query per ``max_poll_interval_seconds``. While ``LISTEN`` is unavailable
+it polls every ``poll_interval_seconds``; a lost ``LISTEN`` connection wakes it, and it
+listens again and runs a pass (which finds what was notified in the gap).
+
+Several instances may run: rows are claimed with ``FOR UPDATE SKIP LOCKED``, and a row
+waits while an earlier unsent row with the same key is claimed by another instance, so one
+key's events are published in id order. Delivery is at least once (a crash between the
 acknowledgement and the commit sends a row again): consumers drop duplicates by event id.
 """
 
@@ -20,6 +32,7 @@ import asyncpg
 import orjson
 from sqlalchemy import Table
 
+from pms_platform.backoff import Backoff
 from pms_platform.db import Database
 from pms_platform.kafka import EventProducer
 from pms_platform.logging import get_logger
@@ -84,6 +97,7 @@ class OutboxRelay:
         client_id: str = "pms",
         producer_factory: ProducerFactory | None = None,
         poll_interval_seconds: float = 1.0,
+        max_poll_interval_seconds: float = 30.0,
         batch_size: int = 200,
         parallel_keys: int = 64,
         send_timeout_seconds: float = 30.0,
@@ -104,6 +118,7 @@ class OutboxRelay:
         self._table = table
         self._producer_factory = producer_factory
         self._poll_interval = poll_interval_seconds
+        self._max_poll_interval = max(max_poll_interval_seconds, poll_interval_seconds)
         self._batch_size = batch_size
         self._parallel_keys = parallel_keys
         self._send_timeout = send_timeout_seconds
@@ -166,9 +181,10 @@ class OutboxRelay:
         return RelayPass(sent=len(sent), claimed=len(rows), error=first_error)
 
     async def _run(self) -> None:
-        backoff = self._backoff_initial
+        failures = Backoff(self._backoff_initial, self._backoff_max)
+        idle = Backoff(self._poll_interval, self._max_poll_interval)
         while not self._stopping.is_set():
-            await self._listen()
+            listening = await self._listen()
             self._wakeup.clear()  # before reading, so a notification in between is kept
             try:
                 result = await self.publish_pending()
@@ -179,15 +195,16 @@ class OutboxRelay:
             if error is not None:
                 self.consecutive_failures += 1
                 await self._discard_producer()
-                await self._back_off(backoff)
-                backoff = min(backoff * 2, self._backoff_max)
+                await self._back_off(failures.next_pause())
                 continue
-            backoff = self._backoff_initial
+            failures.reset()
             self.consecutive_failures = 0
             if result.claimed >= self._batch_size:
                 continue  # more may be waiting
             await self._purge.run_when_due()
-            await self._sleep(self._poll_interval)
+            if result.claimed or not listening:
+                idle.reset()  # without LISTEN only polling finds rows: keep it short
+            await self._sleep(idle.next_pause())
 
     async def _claim(self, connection: asyncpg.Connection) -> list[OutboxRow]:
         rows = await connection.fetch(self._claim_statement, self._batch_size)
@@ -269,10 +286,11 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await producer.stop()
 
-    async def _listen(self) -> None:
-        """Open the ``LISTEN`` connection if it is not open; polling covers the gaps."""
+    async def _listen(self) -> bool:
+        """Open the ``LISTEN`` connection if it is not open; whether it is. Without it
+        polling still finds every row, only later."""
         if self._listener is not None and not self._listener.is_closed():
-            return
+            return True
         await self._close_listener()
         dsn = self._database.engine.url.set(drivername="postgresql")
         try:
@@ -280,8 +298,11 @@ class OutboxRelay:
             await connection.add_listener(self._table.name, self._on_notify)
         except Exception as error:  # best effort: polling still finds every row
             _log.debug("outbox listen unavailable; polling", error=type(error).__name__)
-            return
+            return False
+        # Notifications sent while it is down are lost: wake up, listen again, look.
+        connection.add_termination_listener(self._on_notify)
         self._listener = connection
+        return True
 
     def _on_notify(self, *_args: Any) -> None:
         self._wakeup.set()

@@ -128,6 +128,12 @@ class KafkaSettings(ServiceSettings):
 class OutboxSettings(KafkaSettings):
     """Settings of a service that publishes events through the platform's outbox."""
 
+    # The relay is woken by NOTIFY; these pace its safety looks for rows it was not told
+    # of (see pms_platform.outbox_relay): the first after activity (and the steady poll
+    # while LISTEN is down), then doubling while idle up to the maximum.
     outbox_poll_interval_seconds: float = Field(
-        default=1.0, gt=0, description="How often the relay looks for events it was not told of."
+        default=1.0, gt=0, description="The relay's first safety look after activity."
+    )
+    outbox_max_poll_interval_seconds: float = Field(
+        default=30.0, gt=0, description="The longest pause between the relay's safety looks."
     )

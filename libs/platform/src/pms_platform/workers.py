@@ -129,4 +129,5 @@ def outbox_relay_worker(settings: OutboxSettings, database: Database, table: Tab
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=settings.kafka_client_id,
         poll_interval_seconds=settings.outbox_poll_interval_seconds,
+        max_poll_interval_seconds=settings.outbox_max_poll_interval_seconds,
     )

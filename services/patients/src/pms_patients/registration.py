@@ -6,14 +6,15 @@ committed first, so nothing that happens to billing can lose or half-write them;
 billing is asked once over gRPC, with a deadline, and the account is recorded by a
 second statement (its own transaction). If billing does not answer, the patient stays
 ``PENDING`` and the retry worker (:meth:`PatientRegistration.run_until`) keeps asking,
-with backoff.
+with backoff. While no patient waits, the worker only looks now and then (backing off to
+``idle_look_max_seconds``, for patients another instance left): one that this process
+leaves ``PENDING`` wakes it.
 
 Safe to repeat: billing's ``CreateBillingAccount`` is idempotent per patient id, so a
 retry after a lost answer returns the same account instead of a second one.
 """
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from pms_patients.models import BillingStatus, Patient
 from pms_patients.repository import PatientRepository, mark_billing_active_now, patient_count
 from pms_patients.schemas import PatientCreate
 from pms_patients.service import PatientService
+from pms_platform.backoff import Backoff
 from pms_platform.db import Database
 from pms_platform.logging import get_logger
 from pms_platform.security import Principal
@@ -39,6 +41,7 @@ class PatientRegistration:
         retry_interval_seconds: float = 1.0,
         max_delay_seconds: float = 60.0,
         batch_size: int = 20,
+        idle_look_max_seconds: float = 30.0,
     ) -> None:
         self.database = database
         self.service = service
@@ -46,6 +49,8 @@ class PatientRegistration:
         self.retry_interval = retry_interval_seconds
         self.max_delay = max_delay_seconds
         self.batch_size = batch_size
+        self.idle_look_max = max(idle_look_max_seconds, retry_interval_seconds)
+        self._left_pending = asyncio.Event()
 
     async def register(
         self, actor: Principal, data: PatientCreate, idempotency_key: str | None = None
@@ -68,8 +73,10 @@ class PatientRegistration:
         recording billing's answer), the answer is the 201 of a ``PENDING`` patient and
         the retry worker finishes the enrolment (billing's call is idempotent)."""
         try:
-            await self.enrol(patient)
+            if not await self.enrol(patient):
+                self._left_pending.set()
         except Exception as error:
+            self._left_pending.set()
             patient.billing_account_id = None
             patient.billing_status = BillingStatus.PENDING
             _log.warning(
@@ -85,6 +92,7 @@ class PatientRegistration:
                 return 0
             for body in bodies:
                 await self.service.create(connection, actor, body)
+        self._left_pending.set()
         return len(bodies)
 
     async def enrol(self, patient: Patient) -> bool:
@@ -125,12 +133,35 @@ class PatientRegistration:
             _log.info("billing accounts opened on retry", count=enrolled)
         return enrolled
 
+    async def waiting_for_billing(self) -> bool:
+        """Whether any patient still waits for its billing account (due or not)."""
+        async with self.database.transaction() as session:
+            return await PatientRepository(session).has_pending_billing()
+
     async def run_until(self, stop: asyncio.Event) -> None:
-        """Retry every interval until ``stop`` is set; a failed pass is logged, not fatal."""
+        """Retry until ``stop`` is set; a failed pass is logged, not fatal. While a patient
+        waits the passes come every interval; while none does, twice as far apart each
+        time, up to the idle maximum, unless this process leaves a patient pending."""
+        looks = Backoff(self.retry_interval, self.idle_look_max)
         while not stop.is_set():
+            self._left_pending.clear()  # before looking, so one left meanwhile is kept
             try:
                 await self.retry_pending()
+                if await self.waiting_for_billing():
+                    looks.reset()
             except Exception as error:  # the worker must outlive a database hiccup
                 _log.error("billing retry pass failed", error_type=type(error).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.retry_interval)
+                looks.reset()
+            await self._pause(stop, looks.next_pause())
+
+    async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
+        """Until ``seconds`` pass, ``stop`` is set or a patient is left pending."""
+        waits = {
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self._left_pending.wait()),
+        }
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()

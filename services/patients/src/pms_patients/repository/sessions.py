@@ -69,6 +69,10 @@ class PatientRepository:
         )
         return (await self.session.scalars(statement)).all()
 
+    async def has_pending_billing(self) -> bool:
+        pending = select(Patient.id).where(Patient.billing_status == BillingStatus.PENDING)
+        return bool(await self.session.scalar(select(pending.exists())))
+
     async def mark_billing_active(self, patient_id: uuid.UUID, account_id: str) -> None:
         # Neither the version nor updated_at moves: billing state is not what a client
         # writes, so a client's If-Match must not go stale because billing answered.

@@ -1,0 +1,54 @@
+"""The idle CPU of the bench: a quiet window's CPU per process, and its line in the report."""
+
+import asyncio
+import os
+import threading
+from typing import Any
+
+from pms_cli.bench.idle import idle_cpu_percent, idle_cpu_text
+from pms_cli.bench.procs import Watched
+from pms_cli.bench.report import render_markdown
+
+
+async def test_a_busy_process_shows_its_cpu_and_a_sleeping_one_none() -> None:
+    sleeper = await asyncio.create_subprocess_exec("sleep", "30")
+    stop = threading.Event()
+
+    def burn() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+
+    burner = threading.Thread(target=burn)
+    burner.start()
+    try:
+        percent = await idle_cpu_percent(
+            [Watched("busy", 0, (os.getpid(),)), Watched("asleep", 0, (sleeper.pid,))], 0.5
+        )
+    finally:
+        stop.set()
+        burner.join()
+        sleeper.kill()
+        await sleeper.wait()
+
+    assert percent["busy"] > 0
+    assert percent["asleep"] == 0.0
+
+
+def _result(resources: dict[str, Any]) -> dict[str, Any]:
+    return {"meta": {}, "scenarios": {"resources": {"status": "measured", **resources}}}
+
+
+def test_the_report_gives_each_process_idle_cpu_and_the_window() -> None:
+    result = _result(
+        {"cpu_percent_idle": {"gateway": 0.1, "analytics": 0.25}, "idle_window_seconds": 30.0}
+    )
+
+    line = idle_cpu_text(result)
+
+    assert line.startswith("Idle CPU (% of one core over 30.0 s without requests")
+    assert line.endswith(": gateway 0.10, analytics 0.25.")
+    assert line in render_markdown(result)
+
+
+def test_the_report_says_when_idle_cpu_was_not_measured() -> None:
+    assert idle_cpu_text(_result({})) == "Idle CPU: not measured."
