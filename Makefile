@@ -5,13 +5,19 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
+CONSOLE_INSTALLED := console/node_modules/.pms-installed
+CONSOLE_BUILT := console/dist/index.html
+CONSOLE_SOURCES := $(shell find console/src console/public -type f 2>/dev/null) \
+	console/index.html console/vite.config.ts console/tsconfig.json
+
 .DEFAULT_GOAL := help
-.PHONY: help up down status test lint unit integration e2e api-fuzz bench proto sync ensure-uv browser
+.PHONY: help up down status test lint unit integration e2e api-fuzz bench proto sync ensure-uv browser \
+	console console-client console-test
 
 help: ## List the verbs
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-up: sync ## Install what is needed, start PostgreSQL, Kafka and all services (Ctrl-C stops all)
+up: sync $(CONSOLE_BUILT) ## Install what is needed, build the web console if its sources changed, start PostgreSQL, Kafka and all services (Ctrl-C stops all)
 	$(UV) run pms up
 
 down: ## Stop a running `make up`, and the PostgreSQL and Kafka that `pms infra up` left running
@@ -21,14 +27,15 @@ down: ## Stop a running `make up`, and the PostgreSQL and Kafka that `pms infra 
 status: ## Each service's readiness and each dependency's state
 	$(UV) run pms status
 
-test: sync lint unit integration ## Lint, type-check, unit, integration and end-to-end tests (real PostgreSQL and Kafka of their own; the development data is left alone)
+test: sync lint unit console-test integration ## Lint, type-check, unit, integration and end-to-end tests (real PostgreSQL and Kafka of their own; the development data is left alone)
 
-lint: sync ## ruff, mypy --strict, import contracts, generated code, Dockerfile/Compose/Kubernetes checks
+lint: sync $(CONSOLE_INSTALLED) ## ruff, mypy --strict, import contracts, generated code, Dockerfile/Compose/Kubernetes checks
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy
 	$(UV) run lint-imports
 	$(UV) run pms proto --check
+	$(UV) run python -m pms_cli.console_client --check
 	$(UV) run python -m pms_cli.deploy_check
 
 unit: sync ## Unit tests (no servers needed)
@@ -54,6 +61,24 @@ bench: sync ## Benchmark the platform (starts it if needed); results in bench/re
 
 proto: sync ## Regenerate libs/contracts from proto/
 	$(UV) run pms proto
+
+# The web console (console/, served by the gateway at /): `npm ci` when package-lock.json
+# changed since the last install, `vite build` when a source changed (for `make up`).
+$(CONSOLE_INSTALLED): console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CONSOLE_BUILT): $(CONSOLE_INSTALLED) $(CONSOLE_SOURCES)
+	cd console && npm run --silent build -- --logLevel warn && node scripts/bundle-size.mjs
+
+console: $(CONSOLE_INSTALLED) ## Build the web console into console/dist (and report its compressed JavaScript)
+	cd console && npm run --silent build -- --logLevel warn && node scripts/bundle-size.mjs
+
+console-client: sync $(CONSOLE_INSTALLED) ## Regenerate the console's API client from the services' OpenAPI documents
+	$(UV) run python -m pms_cli.console_client
+
+console-test: $(CONSOLE_BUILT) ## The console's build (within its size budget), ESLint, tsc --noEmit and Vitest component tests
+	cd console && npm run --silent lint && npm run --silent typecheck && npx vitest run --reporter=dot
 
 sync: ensure-uv
 	$(UV) sync --locked --quiet

@@ -22,6 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pms_platform.logging import configure_logging
+
 REPO = Path(__file__).resolve().parents[4]
 CONSOLE = REPO / "console"
 GENERATED = CONSOLE / "src" / "api" / "generated"
@@ -109,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     # The documents must not depend on who runs this: no PMS_* setting of the shell.
     for name in [name for name in os.environ if name.startswith("PMS_")]:
         del os.environ[name]
+    # Building auth's app warns of its development signing key: not news here.
+    configure_logging("console-client", "ERROR", False)
     if not arguments.check:
         GENERATED.mkdir(parents=True, exist_ok=True)
         generate(GENERATED)
