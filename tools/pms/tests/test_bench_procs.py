@@ -2,12 +2,17 @@
 
 from pathlib import Path
 
+import pytest
+
 from pms_cli.bench.procs import (
+    WatchError,
     parse_cpu_ticks,
     parse_listening_inodes,
+    parse_named_numbers,
     parse_parent_pid,
     parse_rss_kib,
     pids_listening,
+    watch_given,
 )
 
 TCP = """\
@@ -46,3 +51,28 @@ def test_cpu_ticks_are_utime_plus_stime_even_with_odd_command_names() -> None:
 def test_rss_comes_from_vmrss() -> None:
     assert parse_rss_kib("Name:\tpython\nVmRSS:\t  102400 kB\nThreads:\t4\n") == 102400
     assert parse_rss_kib("Name:\tkthreadd\n") == 0
+
+
+def test_named_numbers_are_parsed_from_name_equals_number() -> None:
+    assert parse_named_numbers(["gateway=4004", " auth = 4005 "], "PORT") == {
+        "gateway": 4004,
+        "auth": 4005,
+    }
+    for bad in (["gateway"], ["gateway=x"], ["=4004"], ["gateway=0"], ["a=1", "a=2"]):
+        with pytest.raises(ValueError, match=r"NAME=PORT|twice"):
+            parse_named_numbers(bad, "PORT")
+
+
+def test_a_watched_port_or_pid_that_is_not_there_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "tcp").write_text(TCP)
+    fd = tmp_path / "100" / "fd"
+    fd.mkdir(parents=True)
+    (fd / "3").symlink_to("socket:[4711]")
+    watched = watch_given({"gateway": 4004}, {"auth": 100}, proc=tmp_path)
+    assert [(w.name, w.port, w.pids, w.with_children) for w in watched] == [
+        ("gateway", 4004, (100,), False),
+        ("auth", None, (100,), True),
+    ]
+    with pytest.raises(WatchError, match=r"port 4000 \(patients\).*no process 999 \(billing\)"):
+        watch_given({"patients": 4000}, {"billing": 999}, proc=tmp_path)

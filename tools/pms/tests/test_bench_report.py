@@ -138,6 +138,17 @@ def test_resource_rows_have_rss_and_cpu_per_scenario_with_the_search_apart() -> 
     assert ["postgres", "-", "-", "-", "1.500", "2.500"] in rows
 
 
+def test_resource_rows_show_processes_watched_under_other_names_too() -> None:
+    results = {
+        "scenarios": {
+            "resources": {"rss_mb_idle": {"gateway": 300.0, "java-auth": 250.0}},
+            "read": {"cpu_seconds_per_1000_requests": {"gateway": 0.5, "java-auth": 0.1}},
+        }
+    }
+    _, rows = resource_rows(results)
+    assert rows == [["gateway", "300.0", "-", "0.500"], ["java-auth", "250.0", "-", "0.100"]]
+
+
 def test_the_page_names_the_machine_load_table_sizes_and_verdicts() -> None:
     page = render_markdown(sample())
     assert page.startswith("# pms bench: 2026-01-01T00:00:00+00:00 (quick run")

@@ -38,6 +38,12 @@ async def _page(
     return [(str(row["id"]), str(row["email"])) for row in rows]
 
 
+def _registered_by_the_bench(email: str, search: str) -> bool:
+    """Checked here too, not only by the API's ``search``: a target without search (the
+    original answers every patient) must never lose a patient the bench did not register."""
+    return email.startswith(f"bench-{search}") and not email.startswith(SEED_PREFIX)
+
+
 async def delete_bench_patients(target: Target, token: str, search: str) -> Cleanup:
     """Delete the patients whose email contains ``bench-<search>``, seeds excepted."""
     outcome = Cleanup()
@@ -58,7 +64,7 @@ async def delete_bench_patients(target: Target, token: str, search: str) -> Clea
 
         while True:
             rows = await _page(session, target, headers, f"bench-{search}")
-            doomed = [pid for pid, email in rows if not email.startswith(SEED_PREFIX)]
+            doomed = [pid for pid, email in rows if _registered_by_the_bench(email, search)]
             if not doomed:
                 break
             await asyncio.gather(*(delete(patient_id) for patient_id in doomed))

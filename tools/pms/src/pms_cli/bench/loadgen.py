@@ -212,6 +212,10 @@ async def _run(command: list[str], limit_seconds: float) -> tuple[str, float]:
         raise LoadGeneratorError(
             f"{Path(command[0]).name} did not finish within {limit_seconds:.0f} s"
         ) from None
+    except asyncio.CancelledError:  # an interrupted bench: no generator left loading
+        process.kill()
+        await process.wait()
+        raise
     elapsed = time.monotonic() - started
     if process.returncode != 0:
         raise LoadGeneratorError(

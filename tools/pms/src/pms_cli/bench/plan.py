@@ -1,10 +1,12 @@
 """What a bench run does: the options a person gives and the plan (durations and
 load levels) of the quick and the full mode."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from httpx import URL
+
+from pms_cli.services import PlatformPorts, platform_ports
 
 SCENARIOS = (
     "read",
@@ -18,10 +20,7 @@ SCENARIOS = (
     "replay",
     "resources",
 )
-DEFAULT_TARGET = "http://127.0.0.1:4004"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-LOCAL_PATIENTS_URL = "http://127.0.0.1:4000"
-LOCAL_AUTH_URL = "http://127.0.0.1:4005"
 
 
 @dataclass(frozen=True)
@@ -77,9 +76,19 @@ FULL = Plan(
 )
 
 
+def our_ports() -> PlatformPorts:
+    """Where our local platform listens (SYSTEM.md's ports, or moved by
+    ``PMS_PORT_OFFSET``): read when needed, never a constant."""
+    return platform_ports()
+
+
+def default_target() -> str:
+    return our_ports().gateway_url
+
+
 @dataclass(frozen=True)
 class BenchOptions:
-    target: str = DEFAULT_TARGET
+    target: str = field(default_factory=default_target)
     user: str = "testuser@test.com"
     password: str = "password123"  # noqa: S105 - the development demo user
     quick: bool = False
@@ -95,6 +104,11 @@ class BenchOptions:
     min_patients: int = 1000
     install_oha: bool = True
     cleanup: bool = False
+    watch_ports: dict[str, int] = field(default_factory=dict)  # --watch-port NAME=PORT
+    watch_pids: dict[str, int] = field(default_factory=dict)  # --watch-pid NAME=PID
+    foreign_target: bool = False
+    """Set by the run when the target has no ``/health/ready`` (another implementation,
+    the original Java gateway): then none of our services' URLs is assumed."""
 
     @property
     def plan(self) -> Plan:
@@ -110,7 +124,7 @@ class BenchOptions:
     @property
     def target_is_default_gateway(self) -> bool:
         url = URL(self.target)
-        return url.host in LOCAL_HOSTS and url.port == URL(DEFAULT_TARGET).port
+        return url.host in LOCAL_HOSTS and url.port == our_ports().http["gateway"]
 
     @property
     def direct_patients_url(self) -> str | None:
@@ -118,13 +132,17 @@ class BenchOptions:
         is the local gateway."""
         if self.patients_url:
             return self.patients_url
-        return LOCAL_PATIENTS_URL if self.target_is_default_gateway else None
+        return our_ports().url_of("patients") if self._ours_by_default else None
 
     @property
     def direct_auth_url(self) -> str | None:
         if self.auth_url:
             return self.auth_url
-        return LOCAL_AUTH_URL if self.target_is_default_gateway else None
+        return our_ports().url_of("auth") if self._ours_by_default else None
+
+    @property
+    def _ours_by_default(self) -> bool:
+        return self.target_is_default_gateway and not self.foreign_target
 
     def wants(self, scenario: str) -> bool:
         return scenario in self.scenarios

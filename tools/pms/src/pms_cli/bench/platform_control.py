@@ -8,11 +8,15 @@ a client sending thousands of requests per second over 64 connections as one use
 what those limits stop.
 Their output goes straight to ``.pms/logs/<service>.log`` (no launcher process copies
 lines in between, as ``pms up`` does, so the bench measures the services alone).
+
+A target without our ``/health/ready`` (another implementation: the original Java
+gateway) is ready when what its public contract offers works: a login with the bench's
+credentials and ``GET /api/patients`` with that token, both answering 200.
 """
 
 import asyncio
-import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,14 +24,13 @@ from typing import Any, TextIO
 import httpx
 from rich.console import Console
 
+from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH, Target, TargetError, login
 from pms_cli.bench.procs import ports_listening
-from pms_cli.infra.manager import InfraEndpoints, ensure_infra, stop_infra
-from pms_cli.infra.paths import state_dir
-from pms_cli.service_processes import RunningService, run_to_completion, stop_services
-from pms_cli.services import SERVICES, ServiceSpec
+from pms_cli.infra.manager import ensure_infra
+from pms_cli.platform import Platform
+from pms_cli.service_processes import RunningService, run_to_completion
+from pms_cli.services import ServiceSpec
 
-BILLING_GRPC_PORT = 9001
-PLATFORM_PORTS = (*(spec.http_port for spec in SERVICES), BILLING_GRPC_PORT)
 READY_TIMEOUT_SECONDS = 60.0
 READY_POLL_SECONDS = 0.025
 BENCH_ENVIRONMENT = {
@@ -72,41 +75,67 @@ async def gateway_ready(base_url: str) -> bool:
     return response.status_code == 200
 
 
-class BenchPlatform:
+class TargetNotReadyError(RuntimeError):
+    """A foreign target refused the login or the list; the message says which."""
+
+
+async def foreign_target_ready(target: Target) -> None:
+    """A login as ``target.email`` and ``GET /api/patients`` with its token must both
+    answer 200 (raises :class:`TargetNotReadyError` saying what failed)."""
+    where = f"{target.base_url} (no /health/ready: checked as a foreign target)"
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        try:
+            token = await login(http, target.url(LOGIN_PATH), target.email, target.password)
+            listing = await http.get(
+                target.url(PATIENTS_PATH), headers={"Authorization": f"Bearer {token}"}
+            )
+        except httpx.TransportError as error:
+            raise TargetNotReadyError(
+                f"nothing answers at {target.base_url} ({type(error).__name__}: {error})"
+            ) from None
+        except TargetError as error:
+            raise TargetNotReadyError(
+                f"not ready at {where}: {error} (the user is --user/--password)"
+            ) from None
+    if listing.status_code != 200:
+        # The status only: a body could hold patients' details.
+        raise TargetNotReadyError(
+            f"not ready at {where}: the login worked, but GET {PATIENTS_PATH} answered "
+            f"{listing.status_code}"
+        )
+
+
+class BenchPlatform(Platform):
     """The five services started for one bench run, on the running (or started)
-    PostgreSQL and Kafka."""
+    PostgreSQL and Kafka: a :class:`~pms_cli.platform.Platform` (its ports, state folder
+    and infra, moved by ``PMS_PORT_OFFSET`` as ``pms up``'s are) whose start is timed
+    (``cold_start``) and whose services write their logs themselves."""
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.endpoints: InfraEndpoints | None = None
-        self.services: list[RunningService] = []
+    def __init__(self, console: Console, *, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(console, echo_logs=False, environ=environ)
         self.logs: list[TextIO] = []
+        self.cold_start: ColdStart | None = None
 
-    def _environment(self, spec: ServiceSpec) -> dict[str, str]:
-        assert self.endpoints is not None
-        return {
-            **os.environ,
-            **BENCH_ENVIRONMENT,
-            **spec.environment(
-                self.endpoints.postgres_url, self.endpoints.kafka_bootstrap_servers, state_dir()
-            ),
-        }
+    def environment_of(self, spec: ServiceSpec) -> dict[str, str]:
+        return {**super().environment_of(spec), **BENCH_ENVIRONMENT}
 
-    async def start(self) -> ColdStart:
-        taken = ports_listening(PLATFORM_PORTS)
+    async def start(self) -> None:
+        taken = ports_listening(self.ports.all_ports)
         if taken:
             raise PlatformBusyError(
                 "the platform is not ready, yet ports "
                 + ", ".join(map(str, taken))
                 + " are taken (a `pms up` starting or stopping? end-to-end tests?)"
             )
-        self.endpoints = await ensure_infra(self.console)
+        self.endpoints = await ensure_infra(
+            self.console, state_dir=self.state_dir, environ=self.environ
+        )
         self.console.print("[bold]Migrating databases...[/bold]")
         started = time.monotonic()
         await asyncio.gather(
             *(
-                run_to_completion(spec, "migrate", self._environment(spec))
-                for spec in SERVICES
+                run_to_completion(spec, "migrate", self.environment_of(spec))
+                for spec in self.specs
                 if spec.database is not None
             )
         )
@@ -116,20 +145,19 @@ class BenchPlatform:
             + ", ".join(BENCH_ENVIRONMENT)
             + ")"
         )
-        log_dir = state_dir() / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         launched = time.monotonic()
-        for spec in SERVICES:
-            await self._launch(spec, log_dir)
+        for spec in self.specs:
+            await self._launch(spec, self.log_dir)
         cold.ready_seconds = await self._wait_ready(launched)
-        return cold
+        self.cold_start = cold
 
     async def _launch(self, spec: ServiceSpec, log_dir: Path) -> None:
         log = (log_dir / f"{spec.name}.log").open("a", encoding="utf-8")
         self.logs.append(log)
         process = await asyncio.create_subprocess_exec(
             *spec.command("serve"),
-            env=self._environment(spec),
+            env=self.environment_of(spec),
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
@@ -147,7 +175,7 @@ class BenchPlatform:
                     if service.process.returncode is not None:
                         raise RuntimeError(
                             f"{service.spec.name} exited with {service.process.returncode}; "
-                            f"see .pms/logs/{service.spec.name}.log"
+                            f"see {self.log_dir / (service.spec.name + '.log')}"
                         )
                     try:
                         if (await client.get(url)).status_code == 200:
@@ -162,11 +190,7 @@ class BenchPlatform:
         return ready
 
     async def stop(self) -> None:
-        await stop_services(self.services)
-        self.services = []
+        await super().stop()
         for log in self.logs:
             log.close()
         self.logs = []
-        if self.endpoints is not None:
-            await stop_infra(self.endpoints, self.console)
-            self.endpoints = None

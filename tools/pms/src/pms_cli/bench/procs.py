@@ -132,23 +132,34 @@ def children_of(parent: int, proc: Path = PROC) -> list[int]:
 
 @dataclass(frozen=True)
 class Watched:
-    """A named group of processes (those listening on ``port``) whose memory and CPU are
-    reported together. With ``with_children`` (PostgreSQL: one backend process per
-    connection) the CPU includes the children alive now and those already reaped."""
+    """A named group of processes (those listening on ``port``, or given by PID) whose
+    memory and CPU are reported together. With ``with_children`` (PostgreSQL: one backend
+    process per connection; a PID given, whose JVM may be a launcher script's child) the
+    figures include the direct children alive now, and the CPU those already reaped."""
 
     name: str
-    port: int
+    port: int | None
     pids: tuple[int, ...]
     with_children: bool = False
 
     def rss_mb(self) -> float:
-        return sum(rss_mb(pid) for pid in self.pids)
+        own = sum(rss_mb(pid) for pid in self.pids)
+        if not self.with_children:
+            return own
+        return own + sum(rss_mb(c) for pid in self.pids for c in children_of(pid))
 
     def cpu_seconds(self) -> float:
         total = sum(cpu_seconds(pid, reaped_children=self.with_children) for pid in self.pids)
         if self.with_children:
             total += sum(cpu_seconds(c) for pid in self.pids for c in children_of(pid))
         return total
+
+    def describe(self) -> dict[str, object]:
+        return {"port": self.port, "pids": list(self.pids)}
+
+
+class WatchError(ValueError):
+    """A process asked for by ``--watch-port`` / ``--watch-pid`` is not there."""
 
 
 def watch(ports: dict[str, int], with_children: Iterable[str] = ()) -> list[Watched]:
@@ -161,6 +172,41 @@ def watch(ports: dict[str, int], with_children: Iterable[str] = ()) -> list[Watc
         for name, port in ports.items()
         if found.get(port)
     ]
+
+
+def watch_given(ports: dict[str, int], pids: dict[str, int], proc: Path = PROC) -> list[Watched]:
+    """The processes a person named (``--watch-port NAME=PORT``, ``--watch-pid NAME=PID``:
+    that process and its children); one that is not there is an error, not a silent gap
+    in the report."""
+    found = pids_listening(ports.values(), proc) if ports else {}
+    missing = [
+        f"nothing listens on port {port} ({name})"
+        for name, port in ports.items()
+        if not found.get(port)
+    ]
+    missing += [
+        f"no process {pid} ({name})" for name, pid in pids.items() if not (proc / str(pid)).is_dir()
+    ]
+    if missing:
+        raise WatchError("cannot watch: " + "; ".join(missing))
+    return [Watched(name, port, tuple(found[port])) for name, port in ports.items()] + [
+        Watched(name, None, (pid,), with_children=True) for name, pid in pids.items()
+    ]
+
+
+def parse_named_numbers(values: Iterable[str], what: str) -> dict[str, int]:
+    """``["gateway=4004", ...]`` -> ``{"gateway": 4004}``; ``what`` names the number in
+    the error (``port``, ``PID``)."""
+    parsed: dict[str, int] = {}
+    for value in values:
+        name, separator, number = value.partition("=")
+        name, number = name.strip(), number.strip()
+        if not separator or not name or not number.isdigit() or int(number) <= 0:
+            raise ValueError(f"{value!r} is not NAME={what} (e.g. gateway=4004)")
+        if name in parsed:
+            raise ValueError(f"{name} is given twice")
+        parsed[name] = int(number)
+    return parsed
 
 
 def cpu_snapshot(watched: Iterable[Watched]) -> dict[str, float]:

@@ -55,7 +55,12 @@ async def replay(run: BenchContext) -> ScenarioResult:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    output, _ = await process.communicate()
+    try:
+        output, _ = await process.communicate()
+    except asyncio.CancelledError:  # an interrupted bench leaves no rebuild running
+        process.kill()
+        await process.wait()
+        raise
     text = output.decode(errors="replace")
     figures = rebuild_figures(text) if process.returncode == 0 else None
     if figures is None:

@@ -244,6 +244,13 @@ def _cpu_columns(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return columns
 
 
+def _processes(idle: dict[str, Any], cpu_columns: list[dict[str, Any]]) -> list[str]:
+    """Ours in the platform's order, then any other watched names (``--watch-pid``)."""
+    seen = [*idle, *(name for values in cpu_columns for name in values)]
+    others = [name for name in dict.fromkeys(seen) if name not in CPU_COLUMNS]
+    return [*CPU_COLUMNS, *others]
+
+
 def resource_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     resources = _scenario(results, "resources")
     idle = resources.get("rss_mb_idle", {})
@@ -253,7 +260,7 @@ def resource_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         f"CPU s/1k req: {label}" for label, _ in columns
     ]
     rows = []
-    for process in CPU_COLUMNS:
+    for process in _processes(idle, [values for _, values in columns]):
         cpu = [values.get(process) for _, values in columns]
         if process not in idle and all(value is None for value in cpu):
             continue

@@ -4,6 +4,7 @@ the scenarios measure with (a load with the CPU it cost, a printed line per load
 
 import asyncio
 import contextlib
+import dataclasses
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -19,13 +20,17 @@ from pms_cli.bench.cleanup import delete_bench_patients
 from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH, Target
 from pms_cli.bench.loadgen import LoadResult, run_wrk
 from pms_cli.bench.machine import describe_machine, tool_version
-from pms_cli.bench.plan import LOCAL_HOSTS, BenchOptions
-from pms_cli.bench.platform_control import BenchPlatform, ColdStart, gateway_ready
+from pms_cli.bench.plan import LOCAL_HOSTS, BenchOptions, our_ports
+from pms_cli.bench.platform_control import (
+    BenchPlatform,
+    ColdStart,
+    foreign_target_ready,
+    gateway_ready,
+)
 from pms_cli.bench.scenario_results import ScenarioResult
-from pms_cli.bench.scenarios import SCENARIOS
+from pms_cli.bench.scenarios import FOREIGN_TARGET, SCENARIOS, not_measured_on_foreign
 from pms_cli.bench.tools import Tools, ensure_oha, ensure_wrk
 from pms_cli.infra.settings import load_settings
-from pms_cli.services import SERVICES
 
 SETUP_CONCURRENCY = 16
 SETTLE_SECONDS = 1.0
@@ -153,24 +158,35 @@ class BenchRun:
         }
 
     async def _ensure_platform(self) -> None:
+        """Ours if ``/health/ready`` answers 200; started when nothing listens on our
+        gateway's port; otherwise a foreign target, ready when a login and the list work."""
         options = self.options
         if await gateway_ready(options.target):
             self.meta["platform"] = "already running (its own settings; rate limits may apply)"
-        elif options.target_is_default_gateway and options.start_platform:
+            return
+        port = httpx.URL(options.target).port
+        free = port is None or not procs.ports_listening([port])
+        if options.target_is_default_gateway and options.start_platform and free:
             self.say("the platform is not running: starting it")
             self.platform = BenchPlatform(self.console)
-            self.cold_start = await self.platform.start()
+            await self.platform.start()
+            self.cold_start = self.platform.cold_start
             self.meta["platform"] = "started by the bench (gateway rate limits off)"
-        else:
-            raise RuntimeError(f"nothing ready at {options.target}/health/ready")
+            return
+        self.say(f"no /health/ready at {options.target}: checking it with a login and a list")
+        await foreign_target_ready(self.target)
+        self.options = dataclasses.replace(options, foreign_target=True)
+        self.meta["platform"] = (
+            "foreign (no /health/ready; ready: a login and GET /api/patients answered 200)"
+        )
 
     async def _prepare(self) -> None:
         options = self.options
         await self._ensure_platform()
         self.tools = Tools(
-            wrk=ensure_wrk(self.console),
+            wrk=await ensure_wrk(self.console),
             oha=(
-                ensure_oha(self.console, install=options.install_oha)
+                await ensure_oha(self.console, install=options.install_oha)
                 if options.wants("read") or options.wants("read-direct")
                 else None
             ),
@@ -179,9 +195,8 @@ class BenchRun:
             "wrk": tool_version(self.tools.wrk, "-v"),
             "oha": tool_version(self.tools.oha, "--version"),
         }
-        if options.target_is_local:
-            self.watched = procs.watch(self._watched_ports(), with_children=["postgres"])
-            self.meta["watched_processes"] = {w.name: list(w.pids) for w in self.watched}
+        self.watched = self._watch()
+        self.meta["watched_processes"] = {w.name: list(w.pids) for w in self.watched}
         if options.wants("resources"):
             self.scenarios["resources"] = self._resources_start()
         await self._top_up_patients()
@@ -208,9 +223,22 @@ class BenchRun:
         }
         self.say(f"deleted {outcome.deleted} patients in {outcome.seconds:.0f} s")
 
+    def _watch(self) -> list[procs.Watched]:
+        """The processes named by ``--watch-port``/``--watch-pid``; for our own local
+        platform also, by default, those behind its ports, PostgreSQL's and Kafka's. A
+        foreign target's processes are only known when named."""
+        options = self.options
+        given = procs.watch_given(options.watch_ports, options.watch_pids)
+        if options.foreign_target or not options.target_is_local:
+            return given
+        named = {w.name for w in given}
+        found = procs.watch(self._watched_ports(), with_children=["postgres"])
+        return [w for w in found if w.name not in named] + given
+
     def _watched_ports(self) -> dict[str, int]:
         settings = load_settings()
-        ports = {spec.name: spec.http_port for spec in SERVICES}
+        specs = self.platform.specs if self.platform is not None else our_ports().services
+        ports = {spec.name: spec.http_port for spec in specs}
         # A local platform on other ports: the URLs given say where its services listen.
         given = {
             "gateway": self.options.target,
@@ -230,15 +258,26 @@ class BenchRun:
 
     def _resources_start(self) -> ScenarioResult:
         result = ScenarioResult("resources")
+        foreign = self.options.foreign_target
         if not self.watched:
-            result.status = "skipped: the target's processes are not on this machine"
+            result.status = (
+                f"{FOREIGN_TARGET}: name its processes with --watch-port NAME=PORT or "
+                "--watch-pid NAME=PID"
+                if foreign
+                else "skipped: the target's processes are not on this machine"
+            )
             return result
         result.extra["rss_mb_idle"] = self._rss()
-        result.extra["cold_start"] = (
-            self.cold_start.to_json()
-            if self.cold_start is not None
-            else {"status": "skipped: the platform was already running (not started by the bench)"}
-        )
+        if self.cold_start is not None:
+            result.extra["cold_start"] = self.cold_start.to_json()
+        elif foreign:
+            result.extra["cold_start"] = {
+                "status": f"{FOREIGN_TARGET}: only for a platform the bench starts itself"
+            }
+        else:
+            result.extra["cold_start"] = {
+                "status": "skipped: the platform was already running (not started by the bench)"
+            }
         return result
 
     async def _top_up_patients(self) -> None:
@@ -280,6 +319,11 @@ class BenchRun:
         for name, step in SCENARIOS:
             if not self.options.wants(name):
                 continue
+            skipped = not_measured_on_foreign(name, self.options)
+            if skipped is not None:
+                self.say(f"scenario {name}: {skipped}")
+                self.scenarios[name] = ScenarioResult(name, status=skipped)
+                continue
             self.say(f"[bold]scenario {name}[/bold]")
             load = [round(value, 2) for value in procs.load_average()]
             try:
@@ -288,7 +332,9 @@ class BenchRun:
             except Exception as error:  # one broken scenario must not lose the others
                 self.console.print(f"[red]scenario {name} failed: {error}[/red]")
                 self.scenarios[name] = ScenarioResult(name, status=f"failed: {error}")
-        if self.options.profile:
+        if self.options.profile and self.options.foreign_target:
+            self.profile = {"status": f"{FOREIGN_TARGET}: py-spy samples our Python services"}
+        elif self.options.profile:
             from pms_cli.bench.profiling import profile_services
 
             self.profile = await profile_services(self)

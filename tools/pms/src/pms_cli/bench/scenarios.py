@@ -18,6 +18,7 @@ from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH
 from pms_cli.bench.events import run_events
 from pms_cli.bench.figures import HALF_PEAK
 from pms_cli.bench.loadgen import LoadResult, run_oha
+from pms_cli.bench.plan import BenchOptions
 from pms_cli.bench.replay import replay
 from pms_cli.bench.run_context import BenchContext, kafka_bootstrap_servers, postgres_admin_url
 from pms_cli.bench.scale import read_at_scale
@@ -29,6 +30,27 @@ from pms_cli.infra.settings import load_settings
 UPDATE_TARGETS = 20
 
 Scenario = Callable[[BenchContext], Awaitable[ScenarioResult]]
+
+FOREIGN_TARGET = "not measured (foreign target)"
+NEEDS_OUR_PLATFORM = {
+    "read-direct": "reads our patients service on its own port (give the target's own "
+    "patients service with --patients-url)",
+    "ceiling": "pgbench runs our platform's SQL on our database",
+    "read-100k": "starts our patients service on a scratch database of ours",
+    "events": "the lag is read from our analytics API",
+    "replay": "replays our analytics service's topics",
+}
+"""What a scenario needs of our platform's internals, beyond the public contract that a
+foreign target (the original Java system) offers."""
+
+
+def not_measured_on_foreign(name: str, options: BenchOptions) -> str | None:
+    """The status of a scenario that cannot run against this foreign target, else None."""
+    if not options.foreign_target or name not in NEEDS_OUR_PLATFORM:
+        return None
+    if name == "read-direct" and options.patients_url:
+        return None
+    return f"{FOREIGN_TARGET}: {NEEDS_OUR_PLATFORM[name]}"
 
 
 async def _read_scenario(run: BenchContext, name: str, base_url: str, path: str) -> ScenarioResult:
@@ -193,9 +215,10 @@ async def login(run: BenchContext) -> ScenarioResult:
     )
     for connections in run.plan.login_connections:
         result.runs.append(await run.wrk(result, url, script, connections, run.plan.seconds))
-    result.extra["note"] = (
-        "password hashing dominates: argon2id (m=19 MiB, t=2) per login in a worker thread"
-    )
+    if not run.options.foreign_target:
+        result.extra["note"] = (
+            "password hashing dominates: argon2id (m=19 MiB, t=2) per login in a worker thread"
+        )
     return result
 
 
