@@ -85,12 +85,14 @@ test("the pager follows the API's links to the next and the last page", async ()
   await screen.findByText("Patients 1–20 of 45");
   const pager = screen.getByRole("navigation", { name: "Pages of patients" });
   expect(within(pager).getByRole("button", { name: "Previous page" })).toBeDisabled();
+  expect(within(pager).getByRole("button", { name: "First page" })).toBeDisabled();
   const user = userEvent.setup();
   await user.click(within(pager).getByRole("button", { name: "Next page" }));
   expect(await screen.findByText("Patients 21–40 of 45")).toBeInTheDocument();
   await user.click(within(pager).getByRole("button", { name: "Last page" }));
   expect(await screen.findByText("Patients 41–45 of 45")).toBeInTheDocument();
   expect(within(pager).getByRole("button", { name: "Next page" })).toBeDisabled();
+  expect(within(pager).getByRole("button", { name: "Last page" })).toBeDisabled();
   expect(within(pager).getByText("Page 3 of 3")).toBeInTheDocument();
   expect(listRequests(gateway.seen).map((query) => query.get("page"))).toEqual(["1", "2", "3"]);
 });

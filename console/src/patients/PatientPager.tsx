@@ -6,7 +6,7 @@ const RELATIONS = [
 ] as const;
 
 /** Buttons for the pages the API's `Link` header names; one it does not name (no
- * previous page on the first) is disabled. */
+ * previous page on the first), or that is the page shown, is disabled. */
 export function PatientPager({
   page,
   links,
@@ -20,7 +20,8 @@ export function PatientPager({
   return (
     <nav className="pager" aria-label="Pages of patients">
       {RELATIONS.map(({ relation, label }) => {
-        const link = links[relation];
+        const target = links[relation];
+        const link = target && pageOf(target) !== page ? target : undefined;
         return (
           <button
             key={relation}

@@ -1,0 +1,125 @@
+"""The web console in a real browser (Debian's Chromium, driven by Playwright) against the
+whole platform: each role signs in at the gateway's ``/`` and sees exactly its sections;
+a clinician finds a patient registered through the API by searching the list as they
+type, then signs out. Every request goes to the gateway's host, and the page logs no
+error (a Content-Security-Policy violation would be one).
+
+The console is built by ``make console`` (``make test`` builds it before these run);
+unbuilt, these tests fail with one line that says so. Chromium comes from ``make browser``.
+"""
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page
+
+from pms_testing.patients import patient_body
+
+from . import test_e2e_docs_browser as docs_browser
+from .conftest import ADMIN, ANALYST, CLINICIAN, LogIn
+from .test_e2e_docs_browser import ARTEFACTS, WAIT_MILLISECONDS, RecordedPage, host_of
+
+# The docs' browser tests' Chromium (Debian's, with their options) and artefacts folder:
+# one browser setup for both.
+chromium = docs_browser.chromium
+browser = docs_browser.browser
+artefacts = docs_browser.artefacts
+
+CONSOLE_BUILD = Path(__file__).resolve().parents[2] / "console" / "dist" / "index.html"
+OpenConsole = Callable[[str], Awaitable[RecordedPage]]
+
+
+@pytest.fixture
+async def open_console(browser: Browser) -> AsyncIterator[OpenConsole]:
+    """Opens the console at a URL in a context of its own, recording requests and errors;
+    returns once the sign-in form is shown."""
+    if not CONSOLE_BUILD.exists():
+        pytest.fail(f"{CONSOLE_BUILD} is missing: `make console` builds the web console")
+    contexts = []
+
+    async def open_url(url: str) -> RecordedPage:
+        # A tablet's width: the console must work there as on a laptop.
+        context = await browser.new_context(viewport={"width": 1024, "height": 900})
+        contexts.append(context)
+        page = await context.new_page()
+        page.set_default_timeout(WAIT_MILLISECONDS)
+        recorded = RecordedPage(page)
+        context.on("request", recorded.record_request)
+        page.on("pageerror", recorded.record_page_error)
+        page.on("console", recorded.record_console_error)
+        await page.goto(url)
+        await page.get_by_role("heading", name="Sign in").wait_for()
+        return recorded
+
+    yield open_url
+    for context in contexts:
+        await context.close()
+
+
+async def sign_in(page: Page, user: tuple[str, str]) -> None:
+    await page.get_by_label("Email").fill(user[0])
+    await page.get_by_label("Password").fill(user[1])
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign out").wait_for()
+
+
+async def section_links(page: Page) -> list[str]:
+    links = page.get_by_role("navigation", name="Sections").get_by_role("link")
+    return [text.strip() for text in await links.all_inner_texts()]
+
+
+@pytest.mark.parametrize(
+    ("user", "sections"),
+    [
+        (CLINICIAN, ["Patients"]),
+        (ANALYST, ["Analytics"]),
+        (ADMIN, ["Patients", "Analytics", "Administration"]),
+    ],
+    ids=["CLINICIAN", "ANALYST", "ADMIN"],
+)
+async def test_each_role_signs_in_and_sees_exactly_its_sections(
+    gateway: httpx.AsyncClient,
+    open_console: OpenConsole,
+    user: tuple[str, str],
+    sections: list[str],
+) -> None:
+    base = str(gateway.base_url).rstrip("/")
+    console = await open_console(f"{base}/")
+    await sign_in(console.page, user)
+    assert await section_links(console.page) == sections
+    assert console.hosts() == {host_of(base)}, console.hosts()
+    assert console.errors == []
+
+
+async def test_a_clinician_finds_a_new_patient_by_searching_and_signs_out(
+    gateway: httpx.AsyncClient, log_in: LogIn, open_console: OpenConsole, artefacts: Path
+) -> None:
+    base = str(gateway.base_url).rstrip("/")
+    name = f"Console Search {uuid.uuid4().hex[:8]}"
+    registered = await gateway.post(
+        "/api/patients", json=patient_body(name=name), headers=await log_in(CLINICIAN)
+    )
+    assert registered.status_code == 201, registered.text
+
+    console = await open_console(f"{base}/patients")
+    page = console.page
+    await sign_in(page, CLINICIAN)
+    await page.get_by_role("table").wait_for()
+    await page.get_by_label("Search by name or email").fill(name)
+    await page.get_by_role("status").filter(has_text=re.compile(r" of 1$")).wait_for()
+    rows = page.get_by_role("table").locator("tbody tr")
+    assert await rows.count() == 1
+    assert name in await rows.first.inner_text()
+    await page.screenshot(path=artefacts / "console-patients.png")
+
+    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_role("heading", name="Sign in").wait_for()
+    searches = [r.url for r in console.requests if "/api/patients?" in r.url]
+    assert all(host_of(url) == host_of(base) for url in searches)
+    assert console.hosts() == {host_of(base)}, console.hosts()
+    assert console.errors == []
+    assert ARTEFACTS.joinpath("console-patients.png").exists()
