@@ -93,3 +93,33 @@ test("signing out revokes the refresh token and forgets the session", async () =
   await store.api.GET("/api/patients", {});
   expect(gateway.seen.at(-1)?.authorization).toBeNull();
 });
+
+test("answers 401 at the same time share one refresh (a second would be a reuse)", async () => {
+  const { store, gateway } = signedInStore({
+    "POST /auth/refresh": () => json(tokenPair("CLINICIAN", 2)),
+    "GET /api/patients": ({ authorization }) =>
+      authorization?.endsWith("2") ? json([]) : problem(401, "expired"),
+  });
+  await store.signIn("clinician@test.com", "password123");
+  const answers = await Promise.all([1, 2, 3].map(() => store.api.GET("/api/patients", {})));
+  expect(answers.map(({ response }) => response.status)).toEqual([200, 200, 200]);
+  expect(gateway.seen.filter((seen) => seen.url.pathname === "/auth/refresh")).toHaveLength(1);
+});
+
+test("the session renews itself before the access token expires", async () => {
+  vi.useFakeTimers();
+  try {
+    const { store, gateway } = signedInStore({
+      "POST /auth/refresh": () => json(tokenPair("CLINICIAN", 2)),
+    });
+    await store.signIn("clinician@test.com", "password123"); // expires in 900 s
+    const refreshes = () => gateway.seen.filter((seen) => seen.url.pathname === "/auth/refresh");
+    await vi.advanceTimersByTimeAsync(860_000);
+    expect(refreshes()).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(refreshes()).toHaveLength(1);
+    expect(store.getState().status).toBe("signedIn");
+  } finally {
+    vi.useRealTimers();
+  }
+});
