@@ -5,6 +5,7 @@ services are up; afterwards no service process and no platform port is left.
 It starts the five services on the platform's ports: run it alone
 (``flock /tmp/pms-platform.lock``), as the end-to-end tests are."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -50,6 +51,7 @@ class BenchProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # its own group, as a command typed in a terminal
         )
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -79,8 +81,13 @@ class BenchProcess:
         if self.process.stderr is not None:
             self.process.stderr.close()
 
-    def stop_with(self, signum: int) -> int:
-        self.process.send_signal(signum)
+    def stop_with(self, signum: int, *, whole_group: bool) -> int:
+        """``whole_group``: as the terminal's Ctrl-C, to the bench and its wrk alike;
+        otherwise to the bench alone, as ``kill`` does."""
+        if whole_group:
+            os.killpg(self.process.pid, signum)
+        else:
+            self.process.send_signal(signum)
         code = self.process.wait(STOP_LIMIT_SECONDS)
         self.reader.join(10)
         return code
@@ -100,6 +107,19 @@ def _gateway_ready() -> bool:
     return answer.status_code == 200
 
 
+def _in_session(session: int) -> list[int]:
+    """Live processes of a session (the bench's: its wrk, its migrations)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -110,11 +130,13 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.parametrize(
     ("signum", "when"),
-    [(signal.SIGTERM, "during the load"), (signal.SIGINT, "as soon as the gateway is ready")],
+    [(signal.SIGINT, "during the load"), (signal.SIGTERM, "as soon as the gateway is ready")],
 )
 def test_a_signal_stops_the_platform_the_bench_started_and_exits_non_zero(
     signum: signal.Signals, when: str, tmp_path: Path
 ) -> None:
+    """Ctrl-C (SIGINT to the whole group) while wrk is loading; SIGTERM to the bench alone
+    while it still prepares."""
     ports = list(_platform().ports.all_ports)
     assert not ports_listening(ports), "the platform's ports must be free (run it alone)"
     bench = BenchProcess(tmp_path)
@@ -125,11 +147,12 @@ def test_a_signal_stops_the_platform_the_bench_started_and_exits_non_zero(
             bench.wait_for(_gateway_ready, "ready gateway")
         services = [pid for pids in pids_listening(ports).values() for pid in pids]
         assert services, bench.output
-        code = bench.stop_with(signum)
+        code = bench.stop_with(signum, whole_group=signum == signal.SIGINT)
     finally:
         bench.close()
     assert code == 128 + signum, bench.output
     assert f"bench interrupted by {signum.name}" in bench.lines[-1], bench.output
     assert not ports_listening(ports), bench.output
     assert not [pid for pid in services if _alive(pid)], bench.output
+    assert not _in_session(bench.process.pid), bench.output
     assert not (tmp_path / "latest.json").exists()
