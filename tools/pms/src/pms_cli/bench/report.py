@@ -22,6 +22,7 @@ from pms_cli.bench.figures import (
 )
 from pms_cli.bench.figures import measured as _measured
 from pms_cli.bench.figures import scenario as _scenario
+from pms_cli.bench.idle import idle_cpu_text
 from pms_cli.bench.targets import check_targets
 
 CPU_COLUMNS = ("gateway", "auth", "patients", "billing", "analytics", "postgres", "kafka")
@@ -332,6 +333,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         markdown_table(*resource_rows(results)),
         "",
         cold_start_text(results),
+        "",
+        idle_cpu_text(results),
         "",
     ]
     profile = results.get("profile")

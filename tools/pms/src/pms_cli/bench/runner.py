@@ -18,6 +18,7 @@ from rich.console import Console
 from pms_cli.bench import client, lua, procs
 from pms_cli.bench.cleanup import delete_bench_patients
 from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH, Target
+from pms_cli.bench.idle import record_idle_cpu
 from pms_cli.bench.loadgen import LoadResult, run_wrk
 from pms_cli.bench.machine import describe_machine, tool_version
 from pms_cli.bench.plan import LOCAL_HOSTS, BenchOptions, our_ports
@@ -199,6 +200,7 @@ class BenchRun:
         self.meta["watched_processes"] = {w.name: list(w.pids) for w in self.watched}
         if options.wants("resources"):
             self.scenarios["resources"] = self._resources_start()
+            await record_idle_cpu(self)
         await self._top_up_patients()
         await self._warm_up()
 
