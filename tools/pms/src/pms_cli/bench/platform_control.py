@@ -26,9 +26,9 @@ from rich.console import Console
 
 from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH, Target, TargetError, login
 from pms_cli.bench.procs import ports_listening
-from pms_cli.infra.manager import ensure_infra
+from pms_cli.infra.manager import ensure_infra, stop_infra
 from pms_cli.platform import Platform
-from pms_cli.service_processes import RunningService, run_to_completion
+from pms_cli.service_processes import RunningService, run_to_completion, stop_services
 from pms_cli.services import ServiceSpec
 
 READY_TIMEOUT_SECONDS = 60.0
@@ -190,7 +190,13 @@ class BenchPlatform(Platform):
         return ready
 
     async def stop(self) -> None:
-        await super().stop()
+        """What :meth:`Platform.stop` does but remove ``up.pid``: the bench never writes
+        one, so one there is a ``pms up``'s (say, the one whose ports made the start fail)."""
+        await stop_services(self.services)
+        self.services = []
+        if self.endpoints is not None:
+            await stop_infra(self.endpoints, self.console, state_dir=self.state_dir)
+            self.endpoints = None
         for log in self.logs:
             log.close()
         self.logs = []
