@@ -7,6 +7,7 @@ import { sectionOf, sectionsFor } from "./nav/sections";
 import { NotBuiltYetPage } from "./pages/NotBuiltYetPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { PatientListPage } from "./patients/PatientListPage";
+import { PatientPage } from "./patients/PatientPage";
 
 /** The page frame of a signed-in user: header, the role's navigation, the section. */
 export function ConsoleShell({ user }: { user: SignedInUser }) {
@@ -15,6 +16,7 @@ export function ConsoleShell({ user }: { user: SignedInUser }) {
   const section = sectionOf(path, user.role);
   const home = sectionsFor(user.role)[0];
   const main = useRef<HTMLElement>(null);
+  const patientId = /^\/patients\/([^/]+)$/.exec(path)?.[1];
 
   useEffect(() => {
     if (path === "/" && home) {
@@ -45,7 +47,12 @@ export function ConsoleShell({ user }: { user: SignedInUser }) {
         </button>
       </header>
       <main ref={main}>
-        {section?.path === "/patients" && <PatientListPage />}
+        {section?.path === "/patients" &&
+          (patientId ? (
+            <PatientPage patientId={decodeURIComponent(patientId)} role={user.role} />
+          ) : (
+            <PatientListPage />
+          ))}
         {section && section.path !== "/patients" && <NotBuiltYetPage title={section.label} />}
         {!section && path !== "/" && <NotFoundPage />}
       </main>

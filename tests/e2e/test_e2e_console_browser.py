@@ -1,8 +1,9 @@
 """The web console in a real browser (Debian's Chromium, driven by Playwright) against the
 whole platform: each role signs in at the gateway's ``/`` and sees exactly its sections;
 a clinician finds a patient registered through the API by searching the list as they
-type, then signs out. Every request goes to the gateway's host, and the page logs no
-error (a Content-Security-Policy violation would be one).
+type, opens the patient's page (details, billing account), then signs out. Every request
+goes to the gateway's host, and the page logs no error (a Content-Security-Policy
+violation would be one).
 
 The console is built by ``make console`` (``make test`` builds it before these run);
 unbuilt, these tests fail with one line that says so. Chromium comes from ``make browser``.
@@ -95,7 +96,7 @@ async def test_each_role_signs_in_and_sees_exactly_its_sections(
     assert console.errors == []
 
 
-async def test_a_clinician_finds_a_new_patient_by_searching_and_signs_out(
+async def test_a_clinician_finds_a_new_patient_by_searching_opens_it_and_signs_out(
     gateway: httpx.AsyncClient, log_in: LogIn, open_console: OpenConsole, artefacts: Path
 ) -> None:
     base = str(gateway.base_url).rstrip("/")
@@ -115,6 +116,11 @@ async def test_a_clinician_finds_a_new_patient_by_searching_and_signs_out(
     assert await rows.count() == 1
     assert name in await rows.first.inner_text()
     await page.screenshot(path=artefacts / "console-patients.png")
+
+    await rows.first.get_by_role("link", name=name).click()
+    await page.get_by_role("heading", level=1, name=name).wait_for()
+    await page.get_by_text(re.compile(r"^Account .+: ACTIVE$")).wait_for()  # from billing
+    await page.screenshot(path=artefacts / "console-patient.png")
 
     await page.get_by_role("button", name="Sign out").click()
     await page.get_by_role("heading", name="Sign in").wait_for()

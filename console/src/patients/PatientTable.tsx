@@ -1,4 +1,5 @@
 import type { Patient, PatientSort } from "../api/client";
+import { InternalLink } from "../nav/InternalLink";
 
 type SortColumn = "name" | "email" | "dateOfBirth" | "registeredDate";
 
@@ -54,7 +55,9 @@ export function PatientTable({ patients, sort, onSort, busy }: Props) {
       <tbody>
         {patients.map((patient) => (
           <tr key={patient.id}>
-            <td>{patient.name}</td>
+            <td>
+              <InternalLink href={`/patients/${encodeURIComponent(patient.id)}`}>{patient.name}</InternalLink>
+            </td>
             <td>{patient.email}</td>
             <td>{patient.dateOfBirth}</td>
             <td>{patient.registeredDate}</td>
