@@ -8,6 +8,7 @@ import { NotBuiltYetPage } from "./pages/NotBuiltYetPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { PatientListPage } from "./patients/PatientListPage";
 import { PatientPage } from "./patients/PatientPage";
+import { RegisterPatientPage } from "./patients/RegisterPatientPage";
 
 /** The page frame of a signed-in user: header, the role's navigation, the section. */
 export function ConsoleShell({ user }: { user: SignedInUser }) {
@@ -48,7 +49,9 @@ export function ConsoleShell({ user }: { user: SignedInUser }) {
       </header>
       <main ref={main}>
         {section?.path === "/patients" &&
-          (patientId ? (
+          (patientId === "new" ? (
+            <RegisterPatientPage />
+          ) : patientId ? (
             <PatientPage patientId={decodeURIComponent(patientId)} role={user.role} />
           ) : (
             <PatientListPage />

@@ -1,9 +1,9 @@
 """The web console in a real browser (Debian's Chromium, driven by Playwright) against the
 whole platform: each role signs in at the gateway's ``/`` and sees exactly its sections;
-a clinician finds a patient registered through the API by searching the list as they
-type, opens the patient's page (details, billing account), then signs out. Every request
-goes to the gateway's host, and the page logs no error (a Content-Security-Policy
-violation would be one).
+a clinician registers a patient (a bad date refused beside its field, then fixed), finds
+it by searching the list as they type, meets the 412 message of an edit made meanwhile
+through the API, and signs out. Every request goes to the gateway's host, and the page
+logs no error (a Content-Security-Policy violation would be one).
 
 The console is built by ``make console`` (``make test`` builds it before these run);
 unbuilt, these tests fail with one line that says so. Chromium comes from ``make browser``.
@@ -22,7 +22,7 @@ from pms_testing.patients import patient_body
 
 from . import test_e2e_docs_browser as docs_browser
 from .conftest import ADMIN, ANALYST, CLINICIAN, LogIn
-from .test_e2e_docs_browser import ARTEFACTS, WAIT_MILLISECONDS, RecordedPage, host_of
+from .test_e2e_docs_browser import WAIT_MILLISECONDS, RecordedPage, host_of
 
 # The docs' browser tests' Chromium (Debian's, with their options) and artefacts folder:
 # one browser setup for both.
@@ -96,36 +96,65 @@ async def test_each_role_signs_in_and_sees_exactly_its_sections(
     assert console.errors == []
 
 
-async def test_a_clinician_finds_a_new_patient_by_searching_opens_it_and_signs_out(
+async def test_a_clinician_registers_finds_edits_and_signs_out(
     gateway: httpx.AsyncClient, log_in: LogIn, open_console: OpenConsole, artefacts: Path
 ) -> None:
     base = str(gateway.base_url).rstrip("/")
-    name = f"Console Search {uuid.uuid4().hex[:8]}"
-    registered = await gateway.post(
-        "/api/patients", json=patient_body(name=name), headers=await log_in(CLINICIAN)
-    )
-    assert registered.status_code == 201, registered.text
-
+    name = f"Console Patient {uuid.uuid4().hex[:8]}"
+    body = patient_body(name=name)
     console = await open_console(f"{base}/patients")
     page = console.page
     await sign_in(page, CLINICIAN)
-    await page.get_by_role("table").wait_for()
-    await page.get_by_label("Search by name or email").fill(name)
-    await page.get_by_role("status").filter(has_text=re.compile(r" of 1$")).wait_for()
-    rows = page.get_by_role("table").locator("tbody tr")
-    assert await rows.count() == 1
-    assert name in await rows.first.inner_text()
-    await page.screenshot(path=artefacts / "console-patients.png")
 
-    await rows.first.get_by_role("link", name=name).click()
+    # Register: a date of birth in the future is refused beside its field; fixed, it is a 201.
+    await page.get_by_role("link", name="Register a patient").click()
+    for label, field in [("Name", "name"), ("Email", "email"), ("Address", "address")]:
+        await page.get_by_label(label, exact=True).fill(body[field])
+    await page.get_by_label("Date of birth").fill("2999-01-01")
+    await page.get_by_label("Registered").fill(body["registeredDate"])
+    await page.get_by_role("button", name="Register").click()
+    date_of_birth = page.get_by_label("Date of birth")
+    await page.locator("#patient-dateOfBirth-error").wait_for()
+    assert await date_of_birth.get_attribute("aria-invalid") == "true"
+    await page.screenshot(path=artefacts / "console-register-refused.png")
+    await date_of_birth.fill(body["dateOfBirth"])
+    await page.get_by_role("button", name="Register").click()
     await page.get_by_role("heading", level=1, name=name).wait_for()
     await page.get_by_text(re.compile(r"^Account .+: ACTIVE$")).wait_for()  # from billing
     await page.screenshot(path=artefacts / "console-patient.png")
 
+    # Found in the list by searching as one types.
+    await page.get_by_role("link", name="Back to the patient list").click()
+    await page.get_by_label("Search by name or email").fill(name)
+    await page.get_by_role("status").filter(has_text=re.compile(r" of 1$")).wait_for()
+    rows = page.get_by_role("table").locator("tbody tr")
+    assert await rows.count() == 1
+    await page.screenshot(path=artefacts / "console-patients.png")
+
+    # An edit after someone else's, made through the API meanwhile: the 412 message.
+    await rows.first.get_by_role("link", name=name).click()
+    await page.get_by_role("button", name="Edit").click()
+    headers = await log_in(CLINICIAN)
+    patient_id = page.url.rsplit("/", 1)[-1]
+    current = await gateway.get(f"/api/patients/{patient_id}", headers=headers)
+    changed = await gateway.put(
+        f"/api/patients/{patient_id}",
+        json={**body, "address": "2 Other Street"},
+        headers={**headers, "If-Match": current.headers["etag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    await page.get_by_label("Name", exact=True).fill(f"{name} Renamed")
+    await page.get_by_role("button", name="Save").click()
+    await page.get_by_role("alert").filter(has_text="Someone else changed this patient").wait_for()
+    await page.get_by_role("button", name="Reload").click()
+    await page.get_by_text("2 Other Street").wait_for()
+
     await page.get_by_role("button", name="Sign out").click()
     await page.get_by_role("heading", name="Sign in").wait_for()
-    searches = [r.url for r in console.requests if "/api/patients?" in r.url]
-    assert all(host_of(url) == host_of(base) for url in searches)
+    registrations = [r for r in console.requests if r.method == "POST" and "/api/patients" in r.url]
+    assert len(registrations) == 2  # the refused one and the 201
     assert console.hosts() == {host_of(base)}, console.hosts()
-    assert console.errors == []
-    assert ARTEFACTS.joinpath("console-patients.png").exists()
+    # Chromium logs each answer 4xx as an error: the two refusals the test asked for.
+    refused = "Failed to load resource: the server responded with a status of {}"
+    expected = [refused.format("400 (Bad Request)"), refused.format("412 (Precondition Failed)")]
+    assert console.errors == expected

@@ -5,7 +5,7 @@ import { problemMessage } from "./problem";
 
 export type ApiRead<T> =
   | { status: "loading" }
-  | { status: "loaded"; value: T }
+  | { status: "loaded"; value: T; etag: string | null }
   | { status: "failed"; httpStatus: number | null; message: string };
 
 export type ApiLoad<T> = (
@@ -26,7 +26,7 @@ export function useApiRead<T>(load: ApiLoad<T>): ApiRead<T> {
         const read: ApiRead<T> =
           data === undefined
             ? { status: "failed", httpStatus: response.status, message: problemMessage(error, response) }
-            : { status: "loaded", value: data };
+            : { status: "loaded", value: data, etag: response.headers.get("ETag") };
         setResult({ load, read });
       })
       .catch(() => {

@@ -1,5 +1,6 @@
 import { useMemo, useState } from "react";
 import type { PatientQuery, PatientSort } from "../api/client";
+import { InternalLink } from "../nav/InternalLink";
 import { PatientPager } from "./PatientPager";
 import { PatientSearch } from "./PatientSearch";
 import { PatientTable } from "./PatientTable";
@@ -27,6 +28,9 @@ export function PatientListPage() {
   return (
     <>
       <h1 tabIndex={-1}>Patients</h1>
+      <p>
+        <InternalLink href="/patients/new">Register a patient</InternalLink>
+      </p>
       <PatientSearch value={search} onChange={setSearch} />
       {page.status === "failed" && (
         <p className="error" role="alert">

@@ -1,22 +1,9 @@
 import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import type { Patient } from "../api/client";
 import { json, problem } from "../test/fakeGateway";
+import { JANE, JANE_ID as ID } from "../test/patients";
 import { renderSignedIn } from "../test/renderConsole";
 
-const ID = "6f1c2b8e-0000-4000-8000-000000000001";
-const JANE: Patient = {
-  id: ID,
-  name: "Jane Doe",
-  email: "jane@example.com",
-  address: "1 Main Street",
-  dateOfBirth: "1985-06-15",
-  registeredDate: "2024-01-10",
-  createdAt: "2024-01-10T09:00:00Z",
-  updatedAt: "2024-01-10T09:00:00Z",
-  billingAccountId: "acc-1",
-  billingStatus: "ACTIVE",
-};
 const ACCOUNT = {
   id: "acc-1",
   patientId: ID,

@@ -37,6 +37,8 @@ export interface Seen {
   method: string;
   url: URL;
   authorization: string | null;
+  ifMatch: string | null;
+  idempotencyKey: string | null;
   body: unknown;
 }
 
@@ -53,6 +55,8 @@ export function fakeGateway(routes: Record<string, Handler>) {
       method: request.method,
       url,
       authorization: request.headers.get("Authorization"),
+      ifMatch: request.headers.get("If-Match"),
+      idempotencyKey: request.headers.get("Idempotency-Key"),
       body: text ? (JSON.parse(text) as unknown) : null,
     };
     seen.push(entry);
