@@ -1,9 +1,10 @@
 """The web console in a real browser (Debian's Chromium, driven by Playwright) against the
 whole platform: each role signs in at the gateway's ``/`` and sees exactly its sections;
-a clinician registers a patient (a bad date refused beside its field, then fixed), finds
-it by searching the list as they type, meets the 412 message of an edit made meanwhile
-through the API, and signs out. Every request goes to the gateway's host, and the page
-logs no error (a Content-Security-Policy violation would be one).
+a clinician registers a patient (a bad date refused beside its field, then fixed), bills
+and pays (a double click pays once), finds the patient by searching the list as they
+type, meets the 412 message of an edit made meanwhile through the API, and signs out.
+Every request goes to the gateway's host, and the page logs no error but the refusals
+asked for (a Content-Security-Policy violation would be one).
 
 The console is built by ``make console`` (``make test`` builds it before these run);
 unbuilt, these tests fail with one line that says so. Chromium comes from ``make browser``.
@@ -121,7 +122,21 @@ async def test_a_clinician_registers_finds_edits_and_signs_out(
     await page.get_by_role("button", name="Register").click()
     await page.get_by_role("heading", level=1, name=name).wait_for()
     await page.get_by_text(re.compile(r"^Account .+: ACTIVE$")).wait_for()  # from billing
+
+    # Bill the patient, and pay with a double click: one payment.
+    await page.get_by_label("Amount").fill("125.50")
+    await page.get_by_label("Currency").select_option("EUR")
+    await page.get_by_role("button", name="Issue invoice").click()
+    await page.get_by_role("cell", name="€125.50").wait_for()
+    await page.get_by_role("button", name="Pay", exact=True).dblclick()
+    await page.get_by_role("cell", name="PAID").wait_for()
     await page.screenshot(path=artefacts / "console-patient.png")
+    headers = await log_in(CLINICIAN)
+    patient_id = page.url.rsplit("/", 1)[-1]
+    invoices = await gateway.get(f"/api/billing/accounts/{patient_id}/invoices", headers=headers)
+    assert [i["status"] for i in invoices.json()["invoices"]] == ["PAID"]
+    payments = [r for r in console.requests if r.url.endswith("/pay")]
+    assert len({await r.header_value("idempotency-key") for r in payments}) == 1
 
     # Found in the list by searching as one types.
     await page.get_by_role("link", name="Back to the patient list").click()
@@ -134,8 +149,6 @@ async def test_a_clinician_registers_finds_edits_and_signs_out(
     # An edit after someone else's, made through the API meanwhile: the 412 message.
     await rows.first.get_by_role("link", name=name).click()
     await page.get_by_role("button", name="Edit").click()
-    headers = await log_in(CLINICIAN)
-    patient_id = page.url.rsplit("/", 1)[-1]
     current = await gateway.get(f"/api/patients/{patient_id}", headers=headers)
     changed = await gateway.put(
         f"/api/patients/{patient_id}",

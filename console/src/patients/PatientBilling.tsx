@@ -1,10 +1,11 @@
 import { useCallback } from "react";
 import type { components } from "../api/generated/billing";
 import { useApiRead, type ApiLoad } from "../api/useApiRead";
+import { PatientInvoices } from "../billing/PatientInvoices";
 
 type Account = components["schemas"]["AccountOut"];
 
-/** The patient's billing account: its status, or that there is none yet. */
+/** The patient's billing account: its status and invoices, or that there is none yet. */
 export function PatientBilling({ patientId }: { patientId: string }) {
   const load = useCallback<ApiLoad<Account>>(
     (api, signal) =>
@@ -25,9 +26,12 @@ export function PatientBilling({ patientId }: { patientId: string }) {
           </p>
         ))}
       {account.status === "loaded" && (
-        <p>
-          Account {account.value.id}: {account.value.status}
-        </p>
+        <>
+          <p>
+            Account {account.value.id}: {account.value.status}
+          </p>
+          <PatientInvoices patientId={patientId} />
+        </>
       )}
     </section>
   );
