@@ -1,4 +1,5 @@
 import { useEffect, useRef } from "react";
+import { AdministrationPage } from "./admin/AdministrationPage";
 import type { SignedInUser } from "./auth/claims";
 import { useSessionStore } from "./auth/SessionContext";
 import { navigate, usePath } from "./nav/location";
@@ -56,7 +57,8 @@ export function ConsoleShell({ user }: { user: SignedInUser }) {
           ) : (
             <PatientListPage />
           ))}
-        {section && section.path !== "/patients" && <NotBuiltYetPage title={section.label} />}
+        {section?.path === "/administration" && <AdministrationPage />}
+        {section?.path === "/analytics" && <NotBuiltYetPage title={section.label} />}
         {!section && path !== "/" && <NotFoundPage />}
       </main>
     </div>

@@ -171,3 +171,16 @@ async def test_a_clinician_registers_finds_edits_and_signs_out(
     refused = "Failed to load resource: the server responded with a status of {}"
     expected = [refused.format("400 (Bad Request)"), refused.format("412 (Precondition Failed)")]
     assert console.errors == expected
+
+
+async def test_an_administrator_sees_the_staff_accounts(
+    gateway: httpx.AsyncClient, open_console: OpenConsole
+) -> None:
+    base = str(gateway.base_url).rstrip("/")
+    console = await open_console(f"{base}/administration")
+    page = console.page
+    await sign_in(page, ADMIN)
+    await page.get_by_role("cell", name=CLINICIAN[0], exact=True).wait_for()
+    assert await page.get_by_label(f"Role of {CLINICIAN[0]}").input_value() == "CLINICIAN"
+    assert console.hosts() == {host_of(base)}, console.hosts()
+    assert console.errors == []
