@@ -2,6 +2,7 @@ import { useState, type SyntheticEvent } from "react";
 import { useWrite } from "../api/useWrite";
 import { ROLES, type Role } from "../auth/claims";
 import { useSessionStore } from "../auth/SessionContext";
+import { TextField } from "../forms/TextField";
 
 const FIELDS = [
   { key: "email", label: "Email", type: "email" },
@@ -33,30 +34,20 @@ export function CreateStaffAccount({ onCreated }: { onCreated: () => void }) {
           The account was not created: {refusal.message}
         </p>
       )}
-      {FIELDS.map(({ key, label, type }) => {
-        const error = refusal.fieldErrors[key];
-        return (
-          <div key={key} className="field">
-            <label htmlFor={`new-account-${key}`}>{label}</label>
-            <input
-              id={`new-account-${key}`}
-              type={type}
-              autoComplete={key === "password" ? "new-password" : "off"}
-              value={values[key]}
-              aria-invalid={error ? true : undefined}
-              aria-describedby={error ? `new-account-${key}-error` : undefined}
-              onChange={(event) => {
-                setValues({ ...values, [key]: event.target.value });
-              }}
-            />
-            {error && (
-              <span id={`new-account-${key}-error`} className="field-error">
-                {error}
-              </span>
-            )}
-          </div>
-        );
-      })}
+      {FIELDS.map(({ key, label, type }) => (
+        <TextField
+          key={key}
+          id={`new-account-${key}`}
+          label={label}
+          type={type}
+          autoComplete={key === "password" ? "new-password" : "off"}
+          value={values[key]}
+          error={refusal.fieldErrors[key]}
+          onChange={(value) => {
+            setValues({ ...values, [key]: value });
+          }}
+        />
+      ))}
       <div className="field">
         <label htmlFor="new-account-role">Role</label>
         <select

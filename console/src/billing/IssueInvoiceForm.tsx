@@ -1,6 +1,7 @@
 import { useState, type SyntheticEvent } from "react";
 import { useWrite } from "../api/useWrite";
 import { useSessionStore } from "../auth/SessionContext";
+import { TextField } from "../forms/TextField";
 import { CURRENCIES, toMinorUnits, type OfferedCurrency } from "./money";
 
 /** Bill the patient an amount in a currency; `onIssued` after the API's 201. */
@@ -42,24 +43,14 @@ export function IssueInvoiceForm({ patientId, onIssued }: { patientId: string; o
           The invoice was not issued: {refusal.message}
         </p>
       )}
-      <div className="field">
-        <label htmlFor="invoice-amount">Amount</label>
-        <input
-          id="invoice-amount"
-          inputMode="decimal"
-          value={amount}
-          aria-invalid={shownAmountError ? true : undefined}
-          aria-describedby={shownAmountError ? "invoice-amount-error" : undefined}
-          onChange={(event) => {
-            setAmount(event.target.value);
-          }}
-        />
-        {shownAmountError && (
-          <span id="invoice-amount-error" className="field-error">
-            {shownAmountError}
-          </span>
-        )}
-      </div>
+      <TextField
+        id="invoice-amount"
+        label="Amount"
+        inputMode="decimal"
+        value={amount}
+        error={shownAmountError}
+        onChange={setAmount}
+      />
       <div className="field">
         <label htmlFor="invoice-currency">Currency</label>
         <select
@@ -74,17 +65,13 @@ export function IssueInvoiceForm({ patientId, onIssued }: { patientId: string; o
           ))}
         </select>
       </div>
-      <div className="field">
-        <label htmlFor="invoice-description">Description</label>
-        <input
-          id="invoice-description"
-          value={description}
-          maxLength={500}
-          onChange={(event) => {
-            setDescription(event.target.value);
-          }}
-        />
-      </div>
+      <TextField
+        id="invoice-description"
+        label="Description"
+        maxLength={500}
+        value={description}
+        onChange={setDescription}
+      />
       <button type="submit" disabled={busy}>
         Issue invoice
       </button>

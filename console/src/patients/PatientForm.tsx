@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type SyntheticEvent } from "react";
+import { TextField } from "../forms/TextField";
 
 export interface PatientFields {
   name: string;
@@ -51,30 +52,19 @@ export function PatientForm({ initial, submitLabel, busy, errors, onSubmit, onCa
 
   return (
     <form ref={form} className="patient-form" noValidate onSubmit={submit}>
-      {FIELDS.map(({ key, label, type }) => {
-        const id = `patient-${key}`;
-        const error = errors[key];
-        return (
-          <div key={key} className="field">
-            <label htmlFor={id}>{label}</label>
-            <input
-              id={id}
-              type={type}
-              value={fields[key]}
-              aria-invalid={error ? true : undefined}
-              aria-describedby={error ? `${id}-error` : undefined}
-              onChange={(event) => {
-                setFields({ ...fields, [key]: event.target.value });
-              }}
-            />
-            {error && (
-              <span id={`${id}-error`} className="field-error">
-                {error}
-              </span>
-            )}
-          </div>
-        );
-      })}
+      {FIELDS.map(({ key, label, type }) => (
+        <TextField
+          key={key}
+          id={`patient-${key}`}
+          label={label}
+          type={type}
+          value={fields[key]}
+          error={errors[key]}
+          onChange={(value) => {
+            setFields({ ...fields, [key]: value });
+          }}
+        />
+      ))}
       <div className="actions">
         <button type="submit" disabled={busy}>
           {submitLabel}
