@@ -63,10 +63,23 @@ async def open_console(browser: Browser) -> AsyncIterator[OpenConsole]:
 
 
 async def sign_in(page: Page, user: tuple[str, str]) -> None:
+    """Signs in; when the gateway's login limit (5 a minute per email, which the rest of
+    the suite uses too) refuses, waits as the page says and tries again."""
     await page.get_by_label("Email").fill(user[0])
     await page.get_by_label("Password").fill(user[1])
-    await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_role("button", name="Sign out").wait_for()
+    signed_in = page.get_by_role("button", name="Sign out")
+    for _attempt in range(3):
+        await page.get_by_role("button", name="Sign in").click(timeout=WAIT_MILLISECONDS * 2)
+        refused = page.get_by_role("alert").filter(has_text="Try again in")
+        await signed_in.or_(refused).wait_for()
+        if await signed_in.is_visible():
+            return
+    await signed_in.wait_for()
+
+
+def errors_but_login_limits(console: RecordedPage) -> list[str]:
+    """The page's errors, but for the 429 of a login the limit refused (see sign_in)."""
+    return [error for error in console.errors if "status of 429" not in error]
 
 
 async def section_links(page: Page) -> list[str]:
@@ -94,7 +107,7 @@ async def test_each_role_signs_in_and_sees_exactly_its_sections(
     await sign_in(console.page, user)
     assert await section_links(console.page) == sections
     assert console.hosts() == {host_of(base)}, console.hosts()
-    assert console.errors == []
+    assert errors_but_login_limits(console) == []
 
 
 async def test_a_clinician_registers_finds_edits_and_signs_out(
@@ -170,7 +183,7 @@ async def test_a_clinician_registers_finds_edits_and_signs_out(
     # Chromium logs each answer 4xx as an error: the two refusals the test asked for.
     refused = "Failed to load resource: the server responded with a status of {}"
     expected = [refused.format("400 (Bad Request)"), refused.format("412 (Precondition Failed)")]
-    assert console.errors == expected
+    assert errors_but_login_limits(console) == expected
 
 
 async def test_an_administrator_sees_the_staff_accounts(
@@ -183,4 +196,4 @@ async def test_an_administrator_sees_the_staff_accounts(
     await page.get_by_role("cell", name=CLINICIAN[0], exact=True).wait_for()
     assert await page.get_by_label(f"Role of {CLINICIAN[0]}").input_value() == "CLINICIAN"
     assert console.hosts() == {host_of(base)}, console.hosts()
-    assert console.errors == []
+    assert errors_but_login_limits(console) == []
