@@ -24,6 +24,8 @@ def _urls_table(services: list[RunningService], gateway_url: str) -> Table:
     table.add_column("service")
     table.add_column("URL")
     table.add_column("OpenAPI")
+    # The web console first: it is where the people the platform is for begin.
+    table.add_row("[bold]web console[/bold]", f"[bold]{gateway_url}/[/bold]", "")
     for service in services:
         table.add_row(service.spec.name, service.spec.base_url, f"{service.spec.base_url}/docs")
     table.add_row(
