@@ -23,7 +23,7 @@ from pms_testing.patients import patient_body
 
 from . import test_e2e_docs_browser as docs_browser
 from .conftest import ADMIN, ANALYST, CLINICIAN, LogIn
-from .test_e2e_docs_browser import WAIT_MILLISECONDS, RecordedPage, host_of
+from .test_e2e_docs_browser import WAIT_MILLISECONDS, RecordedPage, host_of, open_recorded
 
 # The docs' browser tests' Chromium (Debian's, with their options) and artefacts folder:
 # one browser setup for both.
@@ -47,14 +47,8 @@ async def open_console(browser: Browser) -> AsyncIterator[OpenConsole]:
         # A tablet's width: the console must work there as on a laptop.
         context = await browser.new_context(viewport={"width": 1024, "height": 900})
         contexts.append(context)
-        page = await context.new_page()
-        page.set_default_timeout(WAIT_MILLISECONDS)
-        recorded = RecordedPage(page)
-        context.on("request", recorded.record_request)
-        page.on("pageerror", recorded.record_page_error)
-        page.on("console", recorded.record_console_error)
-        await page.goto(url)
-        await page.get_by_role("heading", name="Sign in").wait_for()
+        recorded = await open_recorded(context, url)
+        await recorded.page.get_by_role("heading", name="Sign in").wait_for()
         return recorded
 
     yield open_url

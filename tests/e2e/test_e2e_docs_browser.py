@@ -16,7 +16,15 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Error, Page, Request, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    Request,
+    async_playwright,
+)
 
 from pms_cli.platform import Platform
 
@@ -78,6 +86,19 @@ class RecordedPage:
 OpenPage = Callable[[str], Awaitable[RecordedPage]]
 
 
+async def open_recorded(context: BrowserContext, url: str) -> RecordedPage:
+    """A new page of ``context`` at ``url``, recording its requests and errors."""
+    page = await context.new_page()
+    page.set_default_timeout(WAIT_MILLISECONDS)
+    recorded = RecordedPage(page)
+    # On the context: requests of workers and pop-ups count too.
+    context.on("request", recorded.record_request)
+    page.on("pageerror", recorded.record_page_error)
+    page.on("console", recorded.record_console_error)
+    await page.goto(url)
+    return recorded
+
+
 @pytest.fixture(scope="module")
 def chromium() -> str:
     if not CHROMIUM.exists():
@@ -113,15 +134,8 @@ async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
     async def open_url(url: str) -> RecordedPage:
         context = await browser.new_context(viewport={"width": 1280, "height": 1000})
         contexts.append(context)
-        page = await context.new_page()
-        page.set_default_timeout(WAIT_MILLISECONDS)
-        recorded = RecordedPage(page)
-        # On the context: requests of workers and pop-ups count too.
-        context.on("request", recorded.record_request)
-        page.on("pageerror", recorded.record_page_error)
-        page.on("console", recorded.record_console_error)
-        await page.goto(url)
-        await page.locator("#swagger-ui .information-container").wait_for()
+        recorded = await open_recorded(context, url)
+        await recorded.page.locator("#swagger-ui .information-container").wait_for()
         return recorded
 
     yield open_url
