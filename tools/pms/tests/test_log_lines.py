@@ -140,3 +140,23 @@ async def test_pms_up_echoes_readable_lines_and_keeps_the_json_in_the_log_file(
         "16:20:06  auth       INFO  request  method=POST path=/login status=200 duration_ms=648.71"
     ]
     assert log_path.read_text().splitlines() == lines
+
+
+async def test_pms_up_echoes_each_json_line_as_it_is_after_the_name_when_not_at_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(VIEW_SETTING, raising=False)
+    lines = [json.dumps(ACCESS), "not json [bold]kept[/bold] as it is"]
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        f"print({chr(10).join(lines)!r})",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    console, out = _console(terminal=False)
+    with (tmp_path / "auth.log").open("w", encoding="utf-8") as log_file:
+        await _pump_output(
+            RunningService(service_named("auth"), child, "cyan"), console, log_file, True
+        )
+    await child.wait()
+    assert out.getvalue().splitlines() == [f"     auth | {line}" for line in lines]
