@@ -10,8 +10,14 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from pms_cli.infra import PROJECT_TOPICS, SERVICE_DATABASES, database_url, ensure_infra, stop_infra
+from pms_cli.infra.java import find_java
+from pms_cli.infra.kafka import format_storage
 from pms_cli.infra.kafka_admin import ensure_topics
+from pms_cli.infra.kafka_config import render_log4j_config, render_server_properties
+from pms_cli.infra.kafka_download import ensure_kafka_libs
+from pms_cli.infra.paths import InfraPaths
 from pms_cli.infra.postgres_setup import ensure_databases
+from pms_cli.infra.settings import load_settings
 
 pytestmark = pytest.mark.integration
 
@@ -69,3 +75,24 @@ async def test_external_infra_is_used_and_never_stopped(
     assert endpoints.kafka_bootstrap_servers == kafka_bootstrap_servers
     assert endpoints.started.components == frozenset()
     assert endpoints.environment() == environ
+
+
+async def test_kafka_storage_formats_with_a_saved_cluster_id_that_starts_with_a_dash(
+    tmp_path: Path,
+) -> None:
+    # An id saved by a launcher from before new_cluster_id avoided a leading "-" (one new
+    # cluster in 64): the storage tool took it for an option and the infra never started.
+    settings = load_settings({})
+    paths = InfraPaths(tmp_path)
+    libs, _version = await ensure_kafka_libs(settings.cache_dir, settings.kafka_version)
+    paths.kafka_data_dir.mkdir(parents=True)
+    paths.kafka_properties.write_text(
+        render_server_properties(paths.kafka_data_dir, 1, 2), encoding="utf-8"
+    )
+    paths.kafka_log4j_config.write_text(render_log4j_config(paths.kafka_logs_dir))
+    paths.kafka_cluster_id_file.write_text("-YTIAY0Wi839ejatDUKd8w\n", encoding="ascii")
+
+    await format_storage(await find_java(), paths, libs)
+
+    meta = (paths.kafka_data_dir / "meta.properties").read_text()
+    assert "cluster.id=-YTIAY0Wi839ejatDUKd8w" in meta.splitlines()

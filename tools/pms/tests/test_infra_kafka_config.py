@@ -2,7 +2,10 @@
 
 import base64
 import re
+import secrets
 from pathlib import Path
+
+import pytest
 
 from pms_cli.infra.kafka import configured_broker_port
 from pms_cli.infra.kafka_config import (
@@ -62,6 +65,14 @@ def test_cluster_id_is_16_random_bytes_in_url_safe_base64_without_padding() -> N
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", cluster_id)
     assert len(base64.urlsafe_b64decode(cluster_id + "==")) == 16
     assert new_cluster_id() != cluster_id
+
+
+def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 0xF8 is 111110 in its top six bits: "-" in URL-safe base64.
+    draws = iter([b"\xf8" + bytes(15), bytes(16)])
+    monkeypatch.setattr(secrets, "token_bytes", lambda _size: next(draws))
+
+    assert new_cluster_id() == "AAAAAAAAAAAAAAAAAAAAAA"
 
 
 def test_cluster_id_is_made_once_and_kept(tmp_path: Path) -> None:

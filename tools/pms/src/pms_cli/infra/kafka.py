@@ -66,7 +66,7 @@ def _java_options(paths: InfraPaths, libs: Path) -> list[str]:
     ]
 
 
-async def _format_storage(java: str, paths: InfraPaths, libs: Path) -> None:
+async def format_storage(java: str, paths: InfraPaths, libs: Path) -> None:
     """Format the log folder once; ``--ignore-formatted`` keeps a repeat harmless."""
     if (paths.kafka_data_dir / "meta.properties").is_file():
         return
@@ -80,8 +80,8 @@ async def _format_storage(java: str, paths: InfraPaths, libs: Path) -> None:
             *_java_options(paths, libs),
             STORAGE_TOOL_MAIN,
             "format",
-            "-t",
-            cluster_id,
+            # Joined with "=": an id saved by an older launcher may start with "-".
+            f"--cluster-id={cluster_id}",
             "-c",
             str(paths.kafka_properties),
             "--ignore-formatted",
@@ -127,7 +127,7 @@ async def start_local_kafka(
         encoding="utf-8",
     )
     paths.kafka_log4j_config.write_text(render_log4j_config(paths.kafka_logs_dir), encoding="utf-8")
-    await _format_storage(java, paths, libs)
+    await format_storage(java, paths, libs)
 
     step(f"starting Kafka {resolved} on {HOST}:{broker_port}")
     on_launch()

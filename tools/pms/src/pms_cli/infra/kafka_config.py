@@ -10,8 +10,13 @@ HOST = "127.0.0.1"
 
 
 def new_cluster_id() -> str:
-    """16 random bytes in URL-safe base64 without padding, like ``kafka-storage random-uuid``."""
-    return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode("ascii")
+    """16 random bytes in URL-safe base64 without padding, like ``kafka-storage random-uuid``,
+    which likewise never starts one with ``-``: a command line would take it for an option
+    (one new cluster in 64 failed to format that way)."""
+    while True:
+        encoded = base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode("ascii")
+        if not encoded.startswith("-"):
+            return encoded
 
 
 def load_or_create_cluster_id(path: Path) -> str:
