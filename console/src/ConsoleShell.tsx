@@ -1,11 +1,11 @@
 import { useEffect, useRef } from "react";
 import { AdministrationPage } from "./admin/AdministrationPage";
+import { AnalyticsSection } from "./analytics/AnalyticsSection";
 import type { SignedInUser } from "./auth/claims";
 import { useSessionStore } from "./auth/SessionContext";
 import { navigate, usePath } from "./nav/location";
 import { Navigation } from "./nav/Navigation";
 import { sectionOf, sectionsFor } from "./nav/sections";
-import { NotBuiltYetPage } from "./pages/NotBuiltYetPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { PatientListPage } from "./patients/PatientListPage";
 import { PatientPage } from "./patients/PatientPage";
@@ -58,7 +58,7 @@ export function ConsoleShell({ user }: { user: SignedInUser }) {
             <PatientListPage />
           ))}
         {section?.path === "/administration" && <AdministrationPage />}
-        {section?.path === "/analytics" && <NotBuiltYetPage title={section.label} />}
+        {section?.path === "/analytics" && <AnalyticsSection />}
         {!section && path !== "/" && <NotFoundPage />}
       </main>
     </div>

@@ -1,17 +1,46 @@
 import { useEffect, useState } from "react";
 import { useSessionStore } from "../auth/SessionContext";
 import type { ApiClient } from "./client";
-import { problemMessage } from "./problem";
+import { isProblem, problemMessage } from "./problem";
 
 export type ApiRead<T> =
   | { status: "loading" }
   | { status: "loaded"; value: T; etag: string | null }
-  | { status: "failed"; httpStatus: number | null; message: string };
+  | ApiReadFailure;
+
+export interface ApiReadFailure {
+  status: "failed";
+  httpStatus: number | null;
+  message: string;
+  /** The problem's field messages (a 400's `errors`), empty for any other failure. */
+  errors: Record<string, string>;
+}
 
 export type ApiLoad<T> = (
   api: ApiClient,
   signal: AbortSignal,
 ) => Promise<{ data?: T; error?: unknown; response: Response }>;
+
+/** One read of `load`: what it answered, or why it failed; null once `signal` aborted it. */
+export async function readApi<T>(
+  api: ApiClient,
+  load: ApiLoad<T>,
+  signal: AbortSignal,
+): Promise<Exclude<ApiRead<T>, { status: "loading" }> | null> {
+  try {
+    const { data, error, response } = await load(api, signal);
+    if (data !== undefined) {
+      return { status: "loaded", value: data, etag: response.headers.get("ETag") };
+    }
+    const errors = isProblem(error) ? (error.errors ?? {}) : {};
+    return { status: "failed", httpStatus: response.status, message: problemMessage(error, response), errors };
+  } catch {
+    if (signal.aborted) {
+      return null;
+    }
+    return { status: "failed", httpStatus: null, message: problemMessage(undefined, undefined), errors: {} };
+  }
+}
 
 /** What `load` reads from the API, read again when `load` changes (callers keep it in
  * `useCallback`); an older read is cancelled, so it never replaces a newer one. */
@@ -21,20 +50,11 @@ export function useApiRead<T>(load: ApiLoad<T>): ApiRead<T> {
 
   useEffect(() => {
     const controller = new AbortController();
-    load(api, controller.signal)
-      .then(({ data, error, response }) => {
-        const read: ApiRead<T> =
-          data === undefined
-            ? { status: "failed", httpStatus: response.status, message: problemMessage(error, response) }
-            : { status: "loaded", value: data, etag: response.headers.get("ETag") };
+    void readApi(api, load, controller.signal).then((read) => {
+      if (read && !controller.signal.aborted) {
         setResult({ load, read });
-      })
-      .catch(() => {
-        if (!controller.signal.aborted) {
-          const message = problemMessage(undefined, undefined);
-          setResult({ load, read: { status: "failed", httpStatus: null, message } });
-        }
-      });
+      }
+    });
     return () => {
       controller.abort();
     };
