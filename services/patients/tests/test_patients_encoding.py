@@ -56,7 +56,7 @@ def test_one_patient_is_encoded_as_the_response_model_would_be_even_with_more_co
 
 
 def page(total: int) -> CachedPage:
-    return CachedPage(revision=1, total=total, body=b"[]", patient_ids=[])
+    return CachedPage(revision=1, total=total, body=b"[]", patient_ids="{}")
 
 
 def query(offset: int) -> PatientQuery:

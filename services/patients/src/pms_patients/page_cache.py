@@ -20,7 +20,10 @@ class CachedPage:
     revision: int
     total: int
     body: bytes
-    patient_ids: list[str]
+    patient_ids: str
+    """The page's ids as a PostgreSQL array literal (``{id,id,...}``), made once: encoding
+    50 UUIDs for every audit entry cost about 40 us of CPU per cached read, the literal
+    (cast by the server) none."""
 
 
 class PageCache:

@@ -88,7 +88,7 @@ _PAGE_STATEMENTS = {
 }
 _AUDIT_IF_UNCHANGED = f"""
     INSERT INTO audit_log ({_AUDIT_COLUMNS})
-    SELECT $2, $3, $4, $5, $1::uuid[], $6, 'SUCCESS', $7
+    SELECT $2, $3, $4, $5, $1::text::uuid[], $6, 'SUCCESS', $7
      WHERE {_REVISION} = $8::bigint
     RETURNING id
 """
@@ -141,8 +141,10 @@ class PageRows:
     """The table's revision the page was read at; ``None`` when it is unknown."""
 
     @property
-    def patient_ids(self) -> list[str]:
-        return [row[0] for row in self.patients]
+    def patient_ids(self) -> str:
+        """The page's ids (text already) as a PostgreSQL array literal, for
+        :meth:`PatientReads.audit_if_unchanged`."""
+        return "{" + ",".join(row[0] for row in self.patients) + "}"
 
 
 class PatientReads:
@@ -161,10 +163,11 @@ class PatientReads:
         return PageRows(patients, int(first["total"]), first["revision"])
 
     async def audit_if_unchanged(
-        self, revision: int, patient_ids: list[str], stamp: AuditStamp
+        self, revision: int, patient_ids: str, stamp: AuditStamp
     ) -> bool:
-        """Write the entry of a page served from memory, only if no patient changed
-        since it was read at ``revision``; ``False`` (nothing written) otherwise."""
+        """Write the entry of a page served from memory (its ids as an array literal),
+        only if no patient changed since it was read at ``revision``; ``False``
+        (nothing written) otherwise."""
         written = await self.connection.fetchval(
             _AUDIT_IF_UNCHANGED, patient_ids, *stamp.values(), revision
         )
