@@ -77,7 +77,7 @@ test("the charts' figures are their text alternative", async () => {
   expect(within(table).getAllByRole("row").map((row) => row.lastChild?.textContent)).toEqual(["Registrations", "2", "3"]);
 
   const revenueChart = await screen.findByRole("img", { name: /^Revenue in EUR per day/ });
-  expect(revenueChart).toHaveAccessibleName(/€125\.00 issued \(1 invoices\), €125\.00 paid \(1\), €0\.00 voided \(0\)/);
+  expect(revenueChart).toHaveAccessibleName(/€125\.00 issued \(1 invoice\), €125\.00 paid \(1\), €0\.00 voided \(0\)/);
   const revenueTable = screen.getByRole("table", { name: "Revenue in EUR per day" });
   expect(within(revenueTable).getByRole("cell", { name: "€0.00 (0)" })).toBeInTheDocument();
 });

@@ -21,7 +21,7 @@ export function RevenueChart({ revenue, granularity }: Props) {
   const rows = revenue.buckets.map((bucket) => ({ ...bucket, period: periodLabel(bucket.start, granularity) }));
   const title = `Revenue in ${currency} ${perPeriod(granularity)}`;
   const summary =
-    `${title}: ${money(revenue.issuedMinor)} issued (${revenue.issuedCount} invoices), ` +
+    `${title}: ${money(revenue.issuedMinor)} issued (${invoices(revenue.issuedCount)}), ` +
     `${money(revenue.paidMinor)} paid (${revenue.paidCount}), ` +
     `${money(revenue.voidedMinor)} voided (${revenue.voidedCount}).`;
   const captionId = useId();
@@ -53,4 +53,8 @@ export function RevenueChart({ revenue, granularity }: Props) {
       />
     </figure>
   );
+}
+
+function invoices(count: number): string {
+  return count === 1 ? "1 invoice" : `${count} invoices`;
 }
