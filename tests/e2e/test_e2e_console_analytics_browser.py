@@ -13,6 +13,7 @@ Chromium, its options, the artefacts folder and the console's page fixtures are 
 import asyncio
 import json
 import re
+import statistics
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +45,7 @@ _REGISTRATIONS_ABOVE = """(before) => {
 LIST_PATIENTS = 1_000
 SEEDING_IN_FLIGHT = 8
 SEEDING_TRIES = 10
+NAVIGATIONS = 3
 
 
 def summary_figure(page: Page, label: str) -> Locator:
@@ -103,25 +105,22 @@ async def test_the_patient_list_time_to_interactive_at_1000_patients_is_measured
     console = await open_console(f"{base}/patients")
     page = console.page
     await sign_in(page, ADMIN)
-    await page.get_by_role("table").locator("tbody tr").first.wait_for()
-    sections = page.get_by_role("navigation", name="Sections")
-    await sections.get_by_role("link", name="Analytics").click()
-    await page.get_by_role("heading", level=1, name="Analytics").wait_for()
 
-    milliseconds = await time_patient_list(page)
+    milliseconds = [await time_patient_list(page) for _ in range(NAVIGATIONS)]
     await page.get_by_role("status").filter(has_text=f" of {patients}").wait_for()
     timing = {
         "measure": "patient-list-time-to-interactive",
-        "from": "click on the Patients section link",
+        "from": "click on the Patients section link (from Register a patient)",
         "to": "first frame with the first row's link and the search box usable",
         "patients": patients,
-        "milliseconds": round(milliseconds, 1),
+        "milliseconds": [round(value, 1) for value in milliseconds],
+        "median_milliseconds": round(statistics.median(milliseconds), 1),
         "target_milliseconds": 1000,
         "viewport": "1024x900",
     }
     (artefacts / "console-timing.json").write_text(json.dumps(timing, indent=2) + "\n")
     print(f"console-timing: {json.dumps(timing)}")
-    assert milliseconds > 0
+    assert all(value > 0 for value in milliseconds)
     assert errors_but_login_limits(console) == []
 
 

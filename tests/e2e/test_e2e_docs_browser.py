@@ -26,24 +26,12 @@ from playwright.async_api import (
     async_playwright,
 )
 
+from pms_cli.bench.console_timing import CHROMIUM, CHROMIUM_ARGS
+from pms_cli.bench.console_timing import WAIT_MILLISECONDS as WAIT_MILLISECONDS
 from pms_cli.platform import Platform
 
 from .conftest import CLINICIAN, LogIn
 
-CHROMIUM = Path("/usr/bin/chromium")
-# No network of its own beyond the page's: no updates, sync, QUIC probes or first-run work.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# Generous: two cores shared with other test runs; a wait, never a timed assertion.
-WAIT_MILLISECONDS = 90_000
 ARTEFACTS = Path(__file__).resolve().parents[2] / ".pms" / "artefacts"
 SERVICES = ("auth", "patients", "billing", "analytics")
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

@@ -48,7 +48,7 @@ def test_a_foreign_target_on_our_gateways_port_gets_none_of_our_services_urls() 
 
 def test_scenarios_needing_our_internals_are_not_measured_on_a_foreign_target() -> None:
     foreign = BenchOptions(foreign_target=True)
-    for name in ("read-direct", "ceiling", "read-100k", "events", "replay"):
+    for name in ("read-direct", "ceiling", "read-100k", "events", "replay", "console"):
         status = not_measured_on_foreign(name, foreign)
         assert status is not None
         assert status.startswith("not measured (foreign target): ")

@@ -18,6 +18,7 @@ SCENARIOS = (
     "login",
     "events",
     "replay",
+    "console",
     "resources",
 )
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}

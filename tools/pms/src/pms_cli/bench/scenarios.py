@@ -15,6 +15,7 @@ import httpx
 
 from pms_cli.bench import ceiling, client, lua, procs
 from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH
+from pms_cli.bench.console_timing import CHROMIUM, measure_patient_list
 from pms_cli.bench.events import run_events
 from pms_cli.bench.figures import HALF_PEAK
 from pms_cli.bench.loadgen import LoadResult, run_oha
@@ -39,6 +40,7 @@ NEEDS_OUR_PLATFORM = {
     "read-100k": "starts our patients service on a scratch database of ours",
     "events": "the lag is read from our analytics API",
     "replay": "replays our analytics service's topics",
+    "console": "the web console is ours (served by our gateway at /)",
 }
 """What a scenario needs of our platform's internals, beyond the public contract that a
 foreign target (the original Java system) offers."""
@@ -293,6 +295,35 @@ async def events(run: BenchContext) -> ScenarioResult:
     return result
 
 
+CONSOLE_NAVIGATIONS = 5
+
+
+async def console(run: BenchContext) -> ScenarioResult:
+    """The web console's patient list in Chromium: from a click on "Patients" to the list
+    interactive (issue 18), several times, at the patients the table has."""
+    result = ScenarioResult("console")
+    if not CHROMIUM.exists():
+        result.status = f"skipped: {CHROMIUM} not found (make browser installs it)"
+        return result
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        page = await http.get(run.target.url("/"))
+    if page.status_code != 200 or "text/html" not in page.headers.get("content-type", ""):
+        result.status = "skipped: the gateway serves no console at / (make console builds it)"
+        return result
+    result.extra["patients_in_table"] = await _patients_in_table(run, await run.token())
+    milliseconds = await measure_patient_list(
+        run.target.base_url, run.target.email, run.target.password, CONSOLE_NAVIGATIONS
+    )
+    result.extra["time_to_interactive_ms"] = [round(value, 1) for value in milliseconds]
+    result.extra["measured_from"] = "click on the Patients section link (Performance API)"
+    run.say(
+        "console patient list interactive after "
+        + ", ".join(f"{value:.0f}" for value in milliseconds)
+        + " ms"
+    )
+    return result
+
+
 SCENARIOS: tuple[tuple[str, Scenario], ...] = (
     ("read", read),
     ("read-direct", read_direct),
@@ -303,6 +334,7 @@ SCENARIOS: tuple[tuple[str, Scenario], ...] = (
     ("login", login),
     ("events", events),
     ("replay", replay),
+    ("console", console),
 )
 """Every scenario by its name (``--only``), in the order they run."""
 

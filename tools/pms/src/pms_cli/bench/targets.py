@@ -1,7 +1,8 @@
 """The targets of issue 14 and those of issue 15 the bench measures (CPU per create, the
-events lag, mixed against read), each with its figure from a JSON-shaped result and a
-verdict: met, missed, or not measured."""
+events lag, mixed against read), and issue 18's console patient list, each with its
+figure from a JSON-shaped result and a verdict: met, missed, or not measured."""
 
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,8 @@ REPLAY_RATE_TARGET = 5000.0  # events/s of `pms analytics rebuild`
 CREATE_CPU_TARGET_MS = 8.0  # all processes: services, PostgreSQL, the broker
 CREATE_HALF_PEAK_P99_TARGET_MS = 40.0  # CO-corrected, at half the create peak
 MIXED_SHARE_TARGET = 0.6  # mixed 80/15/5 peak / read peak (through the gateway)
+CONSOLE_INTERACTIVE_TARGET_MS = 1000.0  # the console's patient list, slowest navigation
+CONSOLE_PATIENTS = 1000
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,31 @@ def _cold_start_check(results: dict[str, Any]) -> TargetCheck:
     )
 
 
+def _console_check(results: dict[str, Any]) -> TargetCheck:
+    """Issue 18's: every navigation to the patient list interactive within 1 s, with at
+    least 1,000 patients in the table."""
+    name = f"console patient list interactive at {CONSOLE_PATIENTS:,} patients"
+    threshold = f"<= {CONSOLE_INTERACTIVE_TARGET_MS / 1000:g} s"
+    console = figures.scenario(results, "console")
+    timings = [
+        value
+        for raw in console.get("time_to_interactive_ms", [])
+        if (value := number(raw)) is not None
+    ]
+    if not figures.measured(console) or not timings:
+        return TargetCheck(name, _status(results, "console"), threshold, None)
+    patients = console.get("patients_in_table")
+    slowest = max(timings)
+    figure = (
+        f"{slowest:.0f} ms slowest of {len(timings)} (median {statistics.median(timings):.0f} ms)"
+        f" at {_size(patients)} patients"
+    )
+    enough = isinstance(patients, int) and patients >= CONSOLE_PATIENTS
+    return TargetCheck(
+        name, figure, threshold, (slowest <= CONSOLE_INTERACTIVE_TARGET_MS) if enough else None
+    )
+
+
 def check_targets(results: dict[str, Any]) -> list[TargetCheck]:
     """Every target, in the order of issue 14's table, then issue 15's."""
     return [
@@ -291,4 +319,5 @@ def check_targets(results: dict[str, Any]) -> list[TargetCheck]:
         _create_latency_check(results),
         _replay_check(results),
         _mixed_check(results),
+        _console_check(results),
     ]
