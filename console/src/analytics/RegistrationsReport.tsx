@@ -2,6 +2,7 @@ import { useCallback, useState } from "react";
 import type { components } from "../api/generated/analytics";
 import type { ApiLoad } from "../api/useApiRead";
 import { usePolledRead } from "../api/usePolledRead";
+import { SelectField } from "../forms/SelectField";
 import { RegistrationsChart } from "./RegistrationsChart";
 import { ReportStatus } from "./ReportStatus";
 import type { RegistrationBasis, ReportRange } from "./reportRange";
@@ -26,22 +27,7 @@ export function RegistrationsReport({ range }: { range: ReportRange }) {
   return (
     <section aria-labelledby="analytics-registrations" className="report">
       <h2 id="analytics-registrations">Registrations</h2>
-      <div className="field">
-        <label htmlFor="registrations-by">Count by</label>
-        <select
-          id="registrations-by"
-          value={by}
-          onChange={(event) => {
-            setBy(event.target.value as RegistrationBasis);
-          }}
-        >
-          {BASES.map(({ value, label }) => (
-            <option key={value} value={value}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField id="registrations-by" label="Count by" value={by} options={BASES} onChange={setBy} />
       <ReportStatus read={registrations} what="the registrations" />
       {registrations.status === "loaded" &&
         (registrations.value.total === 0 ? (

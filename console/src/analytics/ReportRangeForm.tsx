@@ -1,6 +1,7 @@
 import { useState } from "react";
+import { SelectField } from "../forms/SelectField";
 import { TextField } from "../forms/TextField";
-import { GRANULARITIES, type Granularity, type ReportRange } from "./reportRange";
+import { GRANULARITIES, type ReportRange } from "./reportRange";
 
 interface Props {
   /** The range shown first; `onChange` gets each valid range after it. */
@@ -14,7 +15,10 @@ export function ReportRangeForm({ initialRange, onChange }: Props) {
   const [draft, setDraft] = useState(initialRange);
   const { from, to, granularity } = draft;
   const fromError = !from ? "Enter the first day" : to && from > to ? "Must not be after the last day" : null;
-  const toError = !to ? "Enter the last day" : null;
+  const days = [
+    { key: "from", label: "From", value: from, error: fromError },
+    { key: "to", label: "To", value: to, error: !to ? "Enter the last day" : null },
+  ] as const;
 
   const change = (changed: Partial<ReportRange>) => {
     const next = { ...draft, ...changed };
@@ -32,46 +36,30 @@ export function ReportRangeForm({ initialRange, onChange }: Props) {
         event.preventDefault();
       }}
     >
-      <TextField
-        id="report-from"
-        label="From"
-        type="date"
-        min="1900-01-01"
-        max="2999-12-31"
-        value={from}
-        error={fromError}
-        onChange={(value) => {
-          change({ from: value });
-        }}
-      />
-      <TextField
-        id="report-to"
-        label="To"
-        type="date"
-        min="1900-01-01"
-        max="2999-12-31"
-        value={to}
-        error={toError}
-        onChange={(value) => {
-          change({ to: value });
-        }}
-      />
-      <div className="field">
-        <label htmlFor="report-granularity">Per</label>
-        <select
-          id="report-granularity"
-          value={granularity}
-          onChange={(event) => {
-            change({ granularity: event.target.value as Granularity });
+      {days.map((day) => (
+        <TextField
+          key={day.key}
+          id={`report-${day.key}`}
+          label={day.label}
+          type="date"
+          min="1900-01-01"
+          max="2999-12-31"
+          value={day.value}
+          error={day.error}
+          onChange={(value) => {
+            change({ [day.key]: value });
           }}
-        >
-          {GRANULARITIES.map(({ value, label }) => (
-            <option key={value} value={value}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </div>
+        />
+      ))}
+      <SelectField
+        id="report-granularity"
+        label="Per"
+        value={granularity}
+        options={GRANULARITIES}
+        onChange={(value) => {
+          change({ granularity: value });
+        }}
+      />
     </form>
   );
 }

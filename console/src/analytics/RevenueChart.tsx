@@ -1,9 +1,7 @@
-import { useId } from "react";
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, Legend } from "recharts";
 import type { components } from "../api/generated/analytics";
 import { formatMoney } from "../billing/money";
-import { FiguresTable } from "./FiguresTable";
-import { CHART_HEIGHT, INITIAL_CHART_SIZE } from "./RegistrationsChart";
+import { BarChartFigure } from "./BarChartFigure";
 import { perPeriod, periodLabel, type Granularity } from "./reportRange";
 
 type CurrencyRevenue = components["schemas"]["CurrencyRevenue"];
@@ -24,34 +22,27 @@ export function RevenueChart({ revenue, granularity }: Props) {
     `${title}: ${money(revenue.issuedMinor)} issued (${invoices(revenue.issuedCount)}), ` +
     `${money(revenue.paidMinor)} paid (${revenue.paidCount}), ` +
     `${money(revenue.voidedMinor)} voided (${revenue.voidedCount}).`;
-  const captionId = useId();
   return (
-    <figure className="chart">
-      <div role="img" aria-labelledby={captionId}>
-        <ResponsiveContainer width="100%" height={CHART_HEIGHT} initialDimension={INITIAL_CHART_SIZE}>
-          <BarChart data={rows} accessibilityLayer={false} margin={{ top: 8, right: 8, bottom: 0, left: 16 }}>
-            <CartesianGrid strokeDasharray="3 3" vertical={false} />
-            <XAxis dataKey="period" />
-            <YAxis tickFormatter={money} width={80} />
-            <Tooltip formatter={(value) => (typeof value === "number" ? money(value) : String(value))} />
-            <Legend />
-            <Bar dataKey="issuedMinor" name="Issued" fill="#8c959f" isAnimationActive={false} />
-            <Bar dataKey="paidMinor" name="Paid" fill="#1a7f37" isAnimationActive={false} />
-          </BarChart>
-        </ResponsiveContainer>
-      </div>
-      <figcaption id={captionId}>{summary}</figcaption>
-      <FiguresTable
-        caption={title}
-        columns={["Period", "Issued", "Paid", "Voided"]}
-        rows={rows.map((row) => [
+    <BarChartFigure
+      summary={summary}
+      data={rows}
+      formatValue={money}
+      yAxisWidth={88}
+      table={{
+        caption: title,
+        columns: ["Period", "Issued", "Paid", "Voided"],
+        rows: rows.map((row) => [
           row.period,
           `${money(row.issuedMinor)} (${row.issuedCount})`,
           `${money(row.paidMinor)} (${row.paidCount})`,
           `${money(row.voidedMinor)} (${row.voidedCount})`,
-        ])}
-      />
-    </figure>
+        ]),
+      }}
+    >
+      <Legend />
+      <Bar dataKey="issuedMinor" name="Issued" fill="#8c959f" isAnimationActive={false} />
+      <Bar dataKey="paidMinor" name="Paid" fill="#1a7f37" isAnimationActive={false} />
+    </BarChartFigure>
   );
 }
 
