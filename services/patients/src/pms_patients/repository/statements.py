@@ -162,9 +162,7 @@ class PatientReads:
         patients = rows if first[0] is not None else []
         return PageRows(patients, int(first["total"]), first["revision"])
 
-    async def audit_if_unchanged(
-        self, revision: int, patient_ids: str, stamp: AuditStamp
-    ) -> bool:
+    async def audit_if_unchanged(self, revision: int, patient_ids: str, stamp: AuditStamp) -> bool:
         """Write the entry of a page served from memory (its ids as an array literal),
         only if no patient changed since it was read at ``revision``; ``False``
         (nothing written) otherwise."""
