@@ -119,3 +119,18 @@ async def test_the_audit_log_filters_by_user(client: httpx.AsyncClient, as_role:
     assert {entry["userId"] for entry in mine.json()} == {user_id}
     nobody = await client.get("/audit", params={"userId": "nobody"}, headers=as_role[Role.ADMIN])
     assert nobody.json() == []
+
+
+async def test_the_audit_log_filters_by_patient(
+    client: httpx.AsyncClient, as_role: Headers
+) -> None:
+    patient_id, other_id = await make_patient(client, as_role), await make_patient(client, as_role)
+    await client.get(f"/patients/{patient_id}", headers=as_role[Role.CLINICIAN])
+    log = await client.get("/audit", params={"patientId": patient_id}, headers=as_role[Role.ADMIN])
+    assert log.status_code == 200
+    assert [entry["action"] for entry in log.json()] == ["READ", "CREATE"]
+    assert all(patient_id in entry["patientIds"] for entry in log.json())
+    assert other_id not in {pid for entry in log.json() for pid in entry["patientIds"]}
+    assert log.headers["x-total-count"] == "2"
+    bad = await client.get("/audit", params={"patientId": "x"}, headers=as_role[Role.ADMIN])
+    assert bad.status_code == 400

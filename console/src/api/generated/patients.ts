@@ -242,6 +242,8 @@ export interface operations {
                 action?: string | null;
                 /** @description Page number, from 1 */
                 page?: number;
+                /** @description Entries about this patient */
+                patientId?: string | null;
                 /** @description From this time on (RFC 3339) */
                 since?: string | null;
                 /** @description Rows per page, at most 500 */

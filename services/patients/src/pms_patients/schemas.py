@@ -159,10 +159,13 @@ class PatientListQuery(PageQuery):
 
 
 class AuditLogQuery(PageQuery):
-    """``GET /audit``: a page of the audit log, filtered by user, action and time."""
+    """``GET /audit``: a page of the audit log, filtered by patient, user, action and time."""
 
     model_config = ConfigDict(populate_by_name=True)
 
+    patient_id: uuid.UUID | None = Field(
+        default=None, alias="patientId", description="Entries about this patient"
+    )
     user_id: str | None = Field(default=None, alias="userId", max_length=64)
     action: str | None = Field(default=None, max_length=32)
     since: DateTimeParam = Field(default=None, description="From this time on (RFC 3339)")

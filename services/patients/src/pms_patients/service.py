@@ -269,6 +269,7 @@ class PatientService:
         page = AuditQuery(
             offset=query.offset,
             limit=query.size,
+            patient_id=query.patient_id,
             user_id=query.user_id,
             action=query.action,
             since=query.since,
