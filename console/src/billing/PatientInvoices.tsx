@@ -1,5 +1,6 @@
 import { useCallback, useState } from "react";
 import type { components } from "../api/generated/billing";
+import { ReadList } from "../api/ReadList";
 import { useApiRead, type ApiLoad } from "../api/useApiRead";
 import { InvoiceActions } from "./InvoiceActions";
 import { IssueInvoiceForm } from "./IssueInvoiceForm";
@@ -28,42 +29,37 @@ export function PatientInvoices({ patientId }: { patientId: string }) {
   return (
     <section aria-labelledby="patient-invoices">
       <h3 id="patient-invoices">Invoices</h3>
-      {page.status === "loading" && <p role="status">Loading the invoices…</p>}
-      {page.status === "failed" && (
-        <p className="error" role="alert">
-          The invoices could not be read: {page.message}
-        </p>
-      )}
-      {page.status === "loaded" && page.value.invoices.length === 0 && <p>No invoices yet.</p>}
-      {page.status === "loaded" && page.value.invoices.length > 0 && (
-        <table className="invoices">
-          <thead>
-            <tr>
-              <th scope="col">Description</th>
-              <th scope="col">Amount</th>
-              <th scope="col">Status</th>
-              <th scope="col">Issued</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.value.invoices.map((invoice) => (
-              <tr key={invoice.id}>
-                <td>{invoice.description || "—"}</td>
-                <td>{formatMoney(invoice.amountMinor, invoice.currency)}</td>
-                <td>
-                  {invoice.status}
-                  {invoice.voidReason ? ` (${invoice.voidReason})` : ""}
-                </td>
-                <td>{invoice.issuedAt ? new Date(invoice.issuedAt).toLocaleDateString() : "—"}</td>
-                <td>
-                  <InvoiceActions invoice={invoice} onChanged={reload} />
-                </td>
+      <ReadList read={page} subject="the invoices" items={(value) => value.invoices} empty="No invoices yet.">
+        {(invoices) => (
+          <table className="invoices">
+            <thead>
+              <tr>
+                <th scope="col">Description</th>
+                <th scope="col">Amount</th>
+                <th scope="col">Status</th>
+                <th scope="col">Issued</th>
+                <th scope="col">Actions</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {invoices.map((invoice) => (
+                <tr key={invoice.id}>
+                  <td>{invoice.description || "—"}</td>
+                  <td>{formatMoney(invoice.amountMinor, invoice.currency)}</td>
+                  <td>
+                    {invoice.status}
+                    {invoice.voidReason ? ` (${invoice.voidReason})` : ""}
+                  </td>
+                  <td>{invoice.issuedAt ? new Date(invoice.issuedAt).toLocaleDateString() : "—"}</td>
+                  <td>
+                    <InvoiceActions invoice={invoice} onChanged={reload} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </ReadList>
       <IssueInvoiceForm patientId={patientId} onIssued={reload} />
     </section>
   );
