@@ -1,53 +1,32 @@
-import { useCallback, useState } from "react";
-import { useApiRead, type ApiLoad } from "../api/useApiRead";
-import { CreateStaffAccount } from "./CreateStaffAccount";
-import { StaffAccountRow, type StaffAccount } from "./StaffAccountRow";
+import { InternalLink } from "../nav/InternalLink";
+import { usePath } from "../nav/location";
+import { AuditLog } from "./AuditLog";
+import { StaffAccounts } from "./StaffAccounts";
 
-const PAGE_SIZE = 100;
+const PAGES = [
+  { path: "/administration", label: "Staff accounts" },
+  { path: "/administration/audit", label: "Audit log" },
+] as const;
 
-/** Staff accounts (ADMIN): who may use the platform, in which role. */
+/** Administration (ADMIN): the staff accounts, and the audit log of patient data access. */
 export function AdministrationPage() {
-  const [generation, setGeneration] = useState(0);
-  const load = useCallback<ApiLoad<StaffAccount[]>>(
-    (api, signal) => api.GET("/auth/users", { params: { query: { page: 1, size: PAGE_SIZE } }, signal }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- generation: to read again
-    [generation],
-  );
-  const accounts = useApiRead(load);
-  const reload = () => {
-    setGeneration((count) => count + 1);
-  };
+  const path = usePath();
+  const current = PAGES.find((page) => page.path === path) ?? PAGES[0];
   return (
     <>
       <h1 tabIndex={-1}>Administration</h1>
-      <section aria-labelledby="staff-accounts">
-        <h2 id="staff-accounts">Staff accounts</h2>
-        {accounts.status === "loading" && <p role="status">Loading the staff accounts…</p>}
-        {accounts.status === "failed" && (
-          <p className="error" role="alert">
-            The staff accounts could not be read: {accounts.message}
-          </p>
-        )}
-        {accounts.status === "loaded" && (
-          <table className="accounts">
-            <caption className="visually-hidden">Staff accounts (the first {PAGE_SIZE})</caption>
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {accounts.value.map((account) => (
-                <StaffAccountRow key={account.id} account={account} onChanged={reload} />
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
-      <CreateStaffAccount onCreated={reload} />
+      <nav className="subsections" aria-label="Administration">
+        <ul>
+          {PAGES.map((page) => (
+            <li key={page.path}>
+              <InternalLink href={page.path} aria-current={page === current ? "page" : undefined}>
+                {page.label}
+              </InternalLink>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      {current.path === "/administration/audit" ? <AuditLog /> : <StaffAccounts />}
     </>
   );
 }

@@ -24,3 +24,10 @@ export function resolveLinks(header: string | null, requestUrl: string): Record<
     ]),
   );
 }
+
+/** The `Link` header's targets of a list's answer, resolved against the URL asked for
+ * (`path` of this origin when the answer does not say it, as a test's fetch may not). */
+export function linksOfAnswer(response: Response, path: string): Record<string, URL> {
+  const requested = response.url || new URL(path, window.location.origin).href;
+  return resolveLinks(response.headers.get("Link"), requested);
+}

@@ -11,14 +11,17 @@ export function PatientPager({
   page,
   links,
   onFollow,
+  label = "Pages of patients",
 }: {
   page: number;
+  /** The pager's name for screen readers. */
+  label?: string;
   links: Record<string, URL>;
   onFollow: (link: URL) => void;
 }) {
   const last = Math.max(1, pageOf(links.last));
   return (
-    <nav className="pager" aria-label="Pages of patients">
+    <nav className="pager" aria-label={label}>
       {RELATIONS.map(({ relation, label }) => {
         const target = links[relation];
         const link = target && pageOf(target) !== page ? target : undefined;

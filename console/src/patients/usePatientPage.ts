@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import type { Patient, PatientQuery } from "../api/client";
-import { resolveLinks } from "../api/links";
+import { linksOfAnswer } from "../api/links";
 import { problemMessage } from "../api/problem";
 import { useSessionStore } from "../auth/SessionContext";
 
@@ -40,9 +40,7 @@ export function usePatientPage(query: PatientQuery): PatientPage {
           return;
         }
         const total = Number(response.headers.get("X-Total-Count") ?? data.length);
-        // Where the links resolve: the URL asked for (a test's fetch may leave it empty).
-        const requested = response.url || new URL("/api/patients", window.location.origin).href;
-        const links = resolveLinks(response.headers.get("Link"), requested);
+        const links = linksOfAnswer(response, "/api/patients");
         settle({ status: "loaded", page: query.page ?? 1, patients: data, total, links });
       })
       .catch(() => {
