@@ -1,5 +1,5 @@
-import { InternalLink } from "../nav/InternalLink";
 import { usePath } from "../nav/location";
+import { PageLinks } from "../nav/PageLinks";
 import { AuditLog } from "./AuditLog";
 import { StaffAccounts } from "./StaffAccounts";
 
@@ -15,17 +15,7 @@ export function AdministrationPage() {
   return (
     <>
       <h1 tabIndex={-1}>Administration</h1>
-      <nav className="subsections" aria-label="Administration">
-        <ul>
-          {PAGES.map((page) => (
-            <li key={page.path}>
-              <InternalLink href={page.path} aria-current={page === current ? "page" : undefined}>
-                {page.label}
-              </InternalLink>
-            </li>
-          ))}
-        </ul>
-      </nav>
+      <PageLinks label="Administration" className="subsections" links={PAGES} current={current.path} />
       {current.path === "/administration/audit" ? <AuditLog /> : <StaffAccounts />}
     </>
   );
