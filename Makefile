@@ -12,7 +12,7 @@ CONSOLE_SOURCES := $(shell find console/src console/public -type f 2>/dev/null) 
 
 .DEFAULT_GOAL := help
 .PHONY: help up down status test lint unit integration e2e api-fuzz bench proto sync ensure-uv browser \
-	console console-client console-test
+	console console-client console-test containers-test
 
 help: ## List the verbs
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,11 @@ e2e: sync ## Only the end-to-end suite (the whole platform through the gateway; 
 
 # The docs tests drive Debian's Chromium (tests/e2e/test_e2e_docs_browser.py).
 integration e2e: browser
+
+# Podman, not Docker: no engine runs here, and no registry answers (base images are built
+# from Debian's packages, deploy/images/). Ports 24000-24005: clear of make up's and make test's.
+containers-test: sync browser $(CONSOLE_BUILT) ## Build every image with podman, run the Compose stack and the end-to-end suite against it, remove it all
+	$(UV) run pms containers test
 
 api-fuzz: sync ## Fuzz every operation of every service through the gateway (schemathesis, all checks; EXAMPLES=200 SEED=random)
 	PMS_API_FUZZ_MAX_EXAMPLES=$(or $(EXAMPLES),200) PMS_API_FUZZ_SEED=$(or $(SEED),random) \

@@ -3,14 +3,18 @@ through its gateway, like a client of the original system would.
 
 Where it listens comes from the platform (``platform.gateway_url``): 4004 by default, 14004
 under `make test` (``pms test``: its own state folder, infra and ports, ``PMS_PORT_OFFSET``),
-so the suite never writes to the development databases."""
+so the suite never writes to the development databases. Under `make containers-test`
+(``PMS_CONTAINERS_PROJECT`` set) it is the Compose stack of that run instead, on its ports."""
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
 from rich.console import Console
 
+from pms_cli.containers.e2e_platform import ContainerPlatform
+from pms_cli.containers.run import PROJECT_ENV
 from pms_cli.platform import Platform
 from pms_testing.tokens import bearer
 
@@ -26,14 +30,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-async def platform(postgres_url: str, kafka_bootstrap_servers: str) -> AsyncIterator[Platform]:
-    """Infrastructure (reused when running), migrations and all five services."""
+async def platform(request: pytest.FixtureRequest) -> AsyncIterator[Platform | ContainerPlatform]:
+    """Infrastructure (reused when running), migrations and all five services; or the
+    containers of `make containers-test`, which started them."""
+    project = os.environ.get(PROJECT_ENV)
+    if project:
+        yield ContainerPlatform(project, os.environ)
+        return
+    request.getfixturevalue("postgres_url")
+    request.getfixturevalue("kafka_bootstrap_servers")
     async with Platform(Console(stderr=True, quiet=True), echo_logs=False) as platform:
         yield platform
 
 
 @pytest.fixture
-async def gateway(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+async def gateway(platform: Platform | ContainerPlatform) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=10.0) as client:
         yield client
 
@@ -42,7 +53,9 @@ LogIn = Callable[[tuple[str, str]], Awaitable[dict[str, str]]]
 
 
 @pytest.fixture(scope="session")
-async def session_tokens(platform: Platform) -> dict[tuple[str, str], dict[str, str]]:
+async def session_tokens(
+    platform: Platform | ContainerPlatform,
+) -> dict[tuple[str, str], dict[str, str]]:
     """Tokens of the users logged in so far. Each user logs in once per run: tokens last 15
     minutes, and the gateway rightly limits logins to 5 a minute per email."""
     return {}

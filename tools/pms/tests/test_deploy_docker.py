@@ -68,7 +68,7 @@ def test_the_runtime_stage_runs_unprivileged_without_build_tools() -> None:
     stages = _stages()
     runtime = stages["runtime"]
 
-    assert list(stages)[-1] == "runtime"
+    assert list(stages)[-3:] == ["runtime", "gateway", "service"]
     assert "COPY --from=build /app /app" in runtime
     assert "uv" not in re.findall(r"COPY --from=(\S+)", runtime)
     assert "apt-get" not in _dockerfile()
@@ -141,3 +141,15 @@ def test_the_test_support_never_reaches_an_image() -> None:
     assert "COPY libs/testing/pyproject.toml libs/testing/\n" in dockerfile
     assert not re.search(r"^COPY libs/testing/ ", dockerfile, re.M)
     assert "libs/testing/src/" in (root / ".dockerignore").read_text(encoding="utf-8")
+
+
+def test_the_gateways_image_adds_the_web_consoles_files_and_the_others_do_not() -> None:
+    stages = _stages()
+    compose_text = (repo_root() / "deploy" / "compose.yaml").read_text(encoding="utf-8")
+
+    assert "COPY console/dist/ /app/console/dist/" in stages["gateway"]
+    assert "ENV PMS_GATEWAY_CONSOLE_DIR=/app/console/dist" in stages["gateway"]
+    assert stages["service"].strip() == "FROM runtime AS service"
+    assert re.search(r"^FROM runtime AS gateway$", _dockerfile(), re.M)
+    assert "target: gateway" in compose_text
+    assert "!console/dist/" in (repo_root() / ".dockerignore").read_text(encoding="utf-8")

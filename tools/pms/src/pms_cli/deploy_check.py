@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5"
 KUSTOMIZE_VERSION = "v5.8.2"
 KUSTOMIZATIONS = ("deploy/k8s/base", "deploy/k8s/overlays/dev", "deploy/k8s/overlays/prod")
 COMPOSE_FILE = "deploy/compose.yaml"
+CONTAINERS_TEST_COMPOSE_FILE = "deploy/compose.containers-test.yaml"
 HADOLINT_CONFIG = "deploy/docker/hadolint.yaml"
 # The oldest Kubernetes we support (every API used is GA there) and the newest schemas.
 KUBERNETES_VERSIONS = ("1.30", "1.37")
@@ -117,7 +118,10 @@ def _output_lines(completed: subprocess.CompletedProcess[str]) -> tuple[str, ...
 
 
 def dockerfiles(root: Path) -> list[Path]:
-    return sorted(path for path in (root / "deploy").rglob("Dockerfile*") if path.is_file())
+    """The services' Dockerfile and the local base images' Containerfiles (deploy/images)."""
+    deploy = root / "deploy"
+    found = [*deploy.rglob("Dockerfile*"), *deploy.rglob("Containerfile*")]
+    return sorted(path for path in found if path.is_file())
 
 
 def lint_dockerfiles(root: Path, files: Iterable[Path] | None = None) -> StepResult:
@@ -338,7 +342,12 @@ def _relative(path: Path, root: Path) -> str:
 
 def run_checks(root: Path, versions: Sequence[str] = KUBERNETES_VERSIONS) -> list[StepResult]:
     results: list[StepResult] = []
-    for name, step in (("hadolint", lint_dockerfiles), ("compose", validate_compose)):
+    steps: tuple[tuple[str, Callable[[Path], StepResult]], ...] = (
+        ("hadolint", lint_dockerfiles),
+        ("compose", validate_compose),
+        ("compose", lambda root: validate_compose(root, root / CONTAINERS_TEST_COMPOSE_FILE)),
+    )
+    for name, step in steps:
         try:
             results.append(step(root))
         except DeployCheckError as error:

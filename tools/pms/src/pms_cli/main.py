@@ -12,6 +12,7 @@ from rich.console import Console
 from pms_cli import protogen
 from pms_cli.analytics import analytics_app
 from pms_cli.bench.commands import bench_app
+from pms_cli.containers.commands import containers_app
 from pms_cli.infra.commands import infra_app
 from pms_cli.infra.errors import InfraError
 from pms_cli.infra.paths import state_dir
@@ -26,6 +27,7 @@ app = typer.Typer(help="Run the patient management platform on this machine.", n
 app.add_typer(infra_app, name="infra")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(bench_app, name="bench")
+app.add_typer(containers_app, name="containers")
 SERVICE_NAMES = [spec.name for spec in SERVICES]
 
 

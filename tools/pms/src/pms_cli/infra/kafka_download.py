@@ -29,14 +29,19 @@ def libs_dir(home: Path) -> Path:
     return home / "libs"
 
 
-def render_pom(kafka_version: str, log4j_version: str = LOG4J_VERSION) -> str:
-    """A pom of packaging ``pom`` whose runtime dependencies are the broker's classpath."""
+def render_pom(
+    kafka_version: str, log4j_version: str = LOG4J_VERSION, *, tools: bool = False
+) -> str:
+    """A pom of packaging ``pom`` whose runtime dependencies are the broker's classpath
+    (with ``tools``, also the command-line tools' kafka-tools, for the container image)."""
     dependencies = [
         ("org.apache.kafka", "kafka_2.13", kafka_version),
         ("org.apache.logging.log4j", "log4j-api", log4j_version),
         ("org.apache.logging.log4j", "log4j-core", log4j_version),
         ("org.apache.logging.log4j", "log4j-slf4j-impl", log4j_version),
     ]
+    if tools:
+        dependencies.insert(1, ("org.apache.kafka", "kafka-tools", kafka_version))
     entries = "\n".join(
         "    <dependency>"
         f"<groupId>{group}</groupId><artifactId>{artifact}</artifactId>"
