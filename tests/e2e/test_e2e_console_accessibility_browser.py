@@ -15,6 +15,7 @@ and a tablet's (1024 px):
 """
 
 import itertools
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 LAPTOP = ViewportSize(width=1366, height=768)
 TABLET = ViewportSize(width=1024, height=768)
 Check = Callable[[str], Awaitable[None]]
+ONE_FOUND = re.compile(r" of 1$")  # the list's status once a search found one patient
 
 _RUN_AXE = """tags => axe.run(document, {runOnly: {type: "tag", values: tags}})"""
 # The focused element: what it is, whether an outline or a shadow shows it, and where.
@@ -133,7 +135,7 @@ async def check_patient_pages(page: Page, check: Check, name: str, *, admin: boo
     await page.get_by_text("No patient matches").wait_for()
     await check("patients-empty")
     await search.fill(name)
-    await page.get_by_role("status").filter(has_text=" of 1").wait_for()
+    await page.get_by_role("status").filter(has_text=ONE_FOUND).wait_for()
     await page.get_by_role("link", name=name).click()
     await page.get_by_role("heading", level=1, name=name).wait_for()
     await check("patient-no-invoices")
@@ -231,6 +233,7 @@ async def sign_in_by_keyboard(page: Page, user: tuple[str, str]) -> list[dict[st
     refused = page.get_by_role("alert").filter(has_text="Try again in")
     for _attempt in range(3):
         await page.keyboard.press("Enter")
+        await refused.wait_for(state="hidden")  # the last refusal, until the form is sent
         await signed_in.or_(refused).wait_for()
         if await signed_in.is_visible():
             return order
@@ -271,7 +274,7 @@ async def test_an_administrator_signs_in_searches_and_opens_a_patient_with_the_k
     assert in_reading_order(path), path
 
     await page.keyboard.type(name)
-    await page.get_by_role("status").filter(has_text=" of 1").wait_for()
+    await page.get_by_role("status").filter(has_text=ONE_FOUND).wait_for()
     for _ in range(8):  # through the columns' sort buttons to the patient's name
         if (await tab(page))["name"] == f"a {name}":
             break
