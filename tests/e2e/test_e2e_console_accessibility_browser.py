@@ -5,10 +5,10 @@ and a tablet's (1024 px):
 - axe-core, the maintained accessibility engine, finds no violation of the WCAG 2.0 and
   2.1 A and AA rules on any page of the console, as each role that sees it sees it: the
   sign-in page, the patient list (and its empty search), a patient's page (details,
-  billing, the invoices before and after one is issued, and for ADMIN the audit trail),
-  register, edit, the delete confirmation, Analytics, and Administration's staff accounts
-  and audit log. Each page's screenshot at the laptop's width is saved in the artefacts
-  folder as ``console-<role>-<page>.png``.
+  billing, the invoices before and after one is issued and the reason asked to void one,
+  and for ADMIN the audit trail), register, edit, the delete confirmation, Analytics, and
+  Administration's staff accounts and audit log. Each page's screenshot at the laptop's
+  width is saved in the artefacts folder as ``console-<role>-<page>.png``.
 - An administrator signs in with the keyboard alone, reaches the patient list, searches,
   and opens a patient with Enter; the focused element always shows a focus indicator,
   and focus follows the page's reading order in the sign-in form and the navigation.
@@ -127,7 +127,7 @@ async def create_patient(gateway: httpx.AsyncClient, headers: dict[str, str]) ->
 
 async def check_patient_pages(page: Page, check: Check, name: str, *, admin: bool) -> None:
     """The patient list, its empty search, the patient's page without and with an invoice,
-    edit, delete (ADMIN), register."""
+    the invoice's void reason, edit, delete (ADMIN), register."""
     await page.get_by_role("status").filter(has_text=" of ").wait_for()
     await check("patients")
     search = page.get_by_label("Search by name or email")
@@ -143,6 +143,9 @@ async def check_patient_pages(page: Page, check: Check, name: str, *, admin: boo
     await page.get_by_role("button", name="Issue invoice").click()
     await page.get_by_role("button", name="Pay", exact=True).wait_for()
     await check("patient")
+    await page.get_by_role("button", name="Void", exact=True).click()
+    await page.get_by_label("Reason").wait_for()
+    await check("void-reason")
     await page.get_by_role("button", name="Edit").click()
     await check("edit")
     await page.get_by_role("button", name="Cancel").click()
