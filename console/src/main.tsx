@@ -9,9 +9,11 @@ const root = document.getElementById("root");
 if (!root) {
   throw new Error("index.html has no #root");
 }
+const store = new SessionStore();
+void store.resume();
 createRoot(root).render(
   <StrictMode>
-    <SessionProvider store={new SessionStore()}>
+    <SessionProvider store={store}>
       <App />
     </SessionProvider>
   </StrictMode>,

@@ -33,7 +33,7 @@ test("a locked-out sign-in shows the wait and disables the button meanwhile", as
 test("a successful sign-in opens the console, and a session ended by auth comes back here with why", async () => {
   const { store } = renderConsole({
     "POST /auth/login": () => json(tokenPair("ANALYST")),
-    "POST /auth/refresh": () => problem(401, "The refresh token is not valid"),
+    "POST /auth/session/refresh": () => problem(401, "The refresh token is not valid"),
   });
   await signIn("password123");
   expect(await screen.findByRole("button", { name: "Sign out" })).toBeInTheDocument();

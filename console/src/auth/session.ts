@@ -3,6 +3,7 @@ import { problemMessage, retryAfterSeconds, waitInWords } from "../api/problem";
 import { userFromAccessToken, type SignedInUser } from "./claims";
 
 export type SessionState =
+  | { status: "resuming" }
   | { status: "signedOut"; notice: string | null }
   | { status: "signedIn"; user: SignedInUser };
 
@@ -15,20 +16,22 @@ export const SESSION_ENDED_NOTICE =
 
 interface Tokens {
   access: string;
-  refresh: string;
 }
+
+// Asks auth to set the refresh token as the session cookie too (HttpOnly: no script of
+// the page reads it; only /auth/session/* see it).
+const SESSION_COOKIE = { "X-Refresh-Cookie": "1" } as const;
 
 // Renew this long before the access token expires, so that requests never carry an
 // expired one; at most at 80% of its lifetime when it is short.
 const RENEW_AHEAD_SECONDS = 30;
 
 /**
- * The signed-in session: the tokens, in memory only (never localStorage or
- * sessionStorage, which any script of the page could read), renewed with the refresh
- * token before the access token expires and when an answer is 401.
- *
- * The refresh token is in memory too for now, so a reload signs out. (Later: auth sets it
- * as an HttpOnly cookie only the refresh and logout endpoints see.)
+ * The signed-in session: the access token in memory only (never localStorage or
+ * sessionStorage, which any script of the page could read); the refresh token is the
+ * session cookie auth sets at sign-in, HttpOnly and seen only by `/auth/session/refresh`
+ * and `/auth/session/logout`. The session is renewed before the access token expires and
+ * when an answer is 401, and resumed after a reload from the cookie.
  */
 export class SessionStore {
   /** The typed client for every API call of the console: it sends the access token. */
@@ -58,7 +61,10 @@ export class SessionStore {
   async signIn(email: string, password: string): Promise<SignInResult> {
     let answer;
     try {
-      answer = await this.anonymous.POST("/auth/login", { body: { email, password } });
+      answer = await this.anonymous.POST("/auth/login", {
+        body: { email, password },
+        params: { header: SESSION_COOKIE },
+      });
     } catch {
       return { ok: false, message: problemMessage(undefined, undefined), retryAfterSeconds: null };
     }
@@ -77,17 +83,31 @@ export class SessionStore {
     return { ok: false, message: problemMessage(error, response), retryAfterSeconds: null };
   }
 
-  /** Ends the session here and revokes its refresh token at auth (best effort: the
-   * session ends here whatever auth answers). */
+  /** Ends the session here, and at auth its refresh token (the cookie, which auth also
+   * clears; best effort: the session ends here whatever auth answers). */
   async signOut(): Promise<void> {
-    const tokens = this.tokens;
     this.end(null);
-    if (tokens) {
-      try {
-        await this.anonymous.POST("/auth/logout", { body: { refreshToken: tokens.refresh } });
-      } catch {
-        // Nothing to do: the tokens are gone from this page, the access token expires.
-      }
+    try {
+      await this.anonymous.POST("/auth/session/logout");
+    } catch {
+      // Nothing to do: the tokens are gone from this page, the access token expires.
+    }
+  }
+
+  /** On start-up: the session of the cookie, if it has a live one; else signed out,
+   * without a notice (a page opened signed out is no ended session). */
+  async resume(): Promise<void> {
+    this.publish({ status: "resuming" });
+    let answer;
+    try {
+      answer = await this.anonymous.POST("/auth/session/refresh");
+    } catch {
+      answer = null;
+    }
+    if (answer?.data) {
+      this.begin(answer.data);
+    } else if (this.state.status === "resuming") {
+      this.publish({ status: "signedOut", notice: null });
     }
   }
 
@@ -107,9 +127,7 @@ export class SessionStore {
     }
     let answer;
     try {
-      answer = await this.anonymous.POST("/auth/refresh", {
-        body: { refreshToken: tokens.refresh },
-      });
+      answer = await this.anonymous.POST("/auth/session/refresh");
     } catch {
       return false; // Unreachable for now: the session stays, the next call tries again.
     }
@@ -145,7 +163,7 @@ export class SessionStore {
       this.end("The sign-in answer could not be read. Please try again.");
       return;
     }
-    this.tokens = { access: pair.accessToken, refresh: pair.refreshToken };
+    this.tokens = { access: pair.accessToken };
     clearTimeout(this.renewal);
     const lifetime = Math.max(1, pair.expiresIn);
     const ahead = Math.min(RENEW_AHEAD_SECONDS, lifetime * 0.2);

@@ -33,6 +33,8 @@ def test_each_route_documents_the_problems_it_may_answer(document: dict[str, Any
         "GET /validate": {401},
         "POST /refresh": {400, 401},
         "POST /logout": {400, 401},
+        "POST /session/refresh": {401},
+        "POST /session/logout": set(),
         "GET /.well-known/jwks.json": set(),
         "GET /me": {401},
         "POST /users": ADMIN_ONLY | {409},

@@ -4,7 +4,7 @@ flows (login, refresh, logout) or the ``UserService`` (users, ``/me``), shape an
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from pms_auth.authentication import Authentication, IssuedTokens
 from pms_auth.schemas import (
@@ -20,6 +20,12 @@ from pms_auth.schemas import (
     UserPatch,
 )
 from pms_auth.service import UserService
+from pms_auth.session_cookie import (
+    REFRESH_COOKIE_HEADER,
+    RefreshCookie,
+    clear_refresh_cookie,
+    set_refresh_cookie,
+)
 from pms_auth.settings import AuthSettings
 from pms_platform.db import SessionDep
 from pms_platform.errors import (
@@ -91,9 +97,24 @@ def _pair(issued: IssuedTokens) -> TokenPairOut:
     ),
 )
 async def login(
-    body: LoginIn, authentication: AuthenticationDep, address: ClientAddress
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    authentication: AuthenticationDep,
+    address: ClientAddress,
+    refresh_cookie: Annotated[
+        str | None,
+        Header(
+            alias=REFRESH_COOKIE_HEADER,
+            description="Any value: the refresh token is also set as the session cookie "
+            "(HttpOnly, Secure, SameSite=Strict) that only /session/* see",
+        ),
+    ] = None,
 ) -> TokenPairOut:
-    return _pair(await authentication.login(body.email, body.password, address))
+    issued = await authentication.login(body.email, body.password, address)
+    if refresh_cookie:
+        set_refresh_cookie(response, request.app.state.settings, issued)
+    return _pair(issued)
 
 
 @router.get(
@@ -147,6 +168,46 @@ async def logout(
         user_id=uuid.UUID(principal.user_id),
         session_id=_session_id(principal),
     )
+
+
+@router.post(
+    "/session/refresh",
+    summary="Exchange the session cookie's refresh token for a new pair (a browser's)",
+    response_model=TokenPairOut,
+    responses={
+        204: {"description": "No session cookie: there is no session to resume"},
+        **problem_responses(
+            UnauthorizedError, descriptions={401: "The session cookie's token is not valid"}
+        ),
+    },
+)
+async def refresh_session(
+    request: Request,
+    response: Response,
+    authentication: AuthenticationDep,
+    refresh_token: RefreshCookie = None,
+) -> TokenPairOut | Response:
+    if not refresh_token:
+        return Response(status_code=204)
+    issued = await authentication.refresh(refresh_token)
+    set_refresh_cookie(response, request.app.state.settings, issued)
+    return _pair(issued)
+
+
+@router.post(
+    "/session/logout",
+    status_code=204,
+    summary="End the session cookie's session, and clear the cookie",
+)
+async def logout_session(
+    request: Request,
+    response: Response,
+    authentication: AuthenticationDep,
+    refresh_token: RefreshCookie = None,
+) -> None:
+    if refresh_token:
+        await authentication.logout(refresh_token=refresh_token, user_id=None, session_id=None)
+    clear_refresh_cookie(response, request.app.state.settings)
 
 
 def _session_id(principal: Principal) -> uuid.UUID | None:

@@ -43,6 +43,8 @@ class AuthSettings(DatabaseSettings, KafkaSettings):
     token_audience: str = TOKEN_AUDIENCE
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=10, le=24 * 3600)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    # Where a browser's session cookie goes: the session endpoints' path at the gateway.
+    refresh_cookie_path: str = Field(default="/auth/session", pattern=r"^/[\w/.-]*$")
 
     # Signing keys: the current private key (PEM value or file) and, for rotation, the
     # public keys of previous ones (PEM blocks, concatenated) that the JWKS keeps serving.
