@@ -16,7 +16,7 @@ containers_app = typer.Typer(help="Container images and the Compose stack, with 
 )
 def run_test(
     pytest_args: Annotated[
-        list[str] | None, typer.Argument(help="pytest's arguments [default: -m e2e].")
+        list[str] | None, typer.Argument(help="pytest's arguments [default: -m e2e tests/e2e].")
     ] = None,
     project: Annotated[str, typer.Option(help="The Compose project name.")] = DEFAULT_PROJECT,
     port_offset: Annotated[
@@ -30,6 +30,6 @@ def run_test(
         root=find_repo_root(),
         project=project,
         port_offset=port_offset,
-        pytest_args=tuple(pytest_args) if pytest_args else ("-m", "e2e"),
+        pytest_args=tuple(pytest_args) if pytest_args else Options.pytest_args,
     )
     raise typer.Exit(containers_test(options, lambda line: console.print(line, markup=False)))

@@ -2,8 +2,8 @@
 
 The suite asks ``platform`` for the gateway's URL, each service's own URL (their docs)
 and to stop and start one service (an outage). Against containers those are the ports
-deploy/compose.containers-test.yaml publishes (``PMS_PORT_OFFSET`` moves them, as for
-the launcher) and ``podman stop`` / ``podman start`` of the service's container.
+deploy/compose.containers-test.yaml publishes (``PMS_<SERVICE>_HTTP_PORT``, as for the
+launcher) and ``podman stop`` / ``podman start`` of the service's container.
 """
 
 import asyncio
