@@ -25,8 +25,9 @@ from pms_cli.containers.engine import (
     require,
     write_containers_conf,
 )
+from pms_cli.containers.hardening import SUMMARY, verify_hardening
 from pms_cli.containers.kafka_jars import ensure_image_jars
-from pms_cli.containers.plan import ImageBuild, image_builds, service_plans
+from pms_cli.containers.plan import ImageBuild, ServicePlan, image_builds, service_plans
 from pms_cli.containers.stack import Stack
 from pms_cli.infra.settings import DEFAULT_KAFKA_VERSION, load_settings
 from pms_cli.services import SERVICES
@@ -169,6 +170,7 @@ class ContainersTest:
                 up = self.clock()
                 stack.up()
                 self.log(f"stack started and healthy in {self.clock() - up:.0f} s")
+                self.check_hardening(stack, plans)
                 tested = self.clock()
                 suite = self.run(
                     ["uv", "run", "pytest", *self.options.pytest_args],
@@ -183,6 +185,15 @@ class ContainersTest:
             if left:
                 raise EngineError("teardown left " + ", ".join(left))
         return suite.returncode
+
+    def check_hardening(self, stack: Stack, plans: Mapping[str, ServicePlan]) -> None:
+        """The long-running containers of the images built here (the five services, not
+        postgres, kafka or the one-shots) run as compose.yaml declares them: proven inside."""
+        services = [name for name, plan in plans.items() if plan.build and not plan.one_shot]
+        problems = verify_hardening(self.run, [stack.name(service) for service in services])
+        if problems:
+            raise EngineError("hardening not in force: " + "; ".join(problems))
+        self.log(f"hardening verified in {len(services)} containers: {SUMMARY}")
 
     def build_image(self, argv: list[str]) -> None:
         """One image; again after a failure (a download refused now and then on the way to
