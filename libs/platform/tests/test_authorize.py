@@ -1,11 +1,19 @@
 """The one access check, ``authorize``: header parsing, token, role, and its wordings."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from pms_platform.errors import ForbiddenError, UnauthorizedError
-from pms_platform.security import Role, authorize, bearer_token
+from pms_platform.errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
+from pms_platform.security import (
+    KEYS_UNAVAILABLE,
+    KeysUnavailableError,
+    Role,
+    TokenVerifier,
+    authorize,
+    bearer_token,
+)
 from pms_testing.tokens import TokenMinter
 
 REQUIRED = ("A valid bearer token is required", "Bearer")
@@ -118,3 +126,30 @@ def test_bearer_token_reads_a_header_value() -> None:
     assert bearer_token("Basic abc") is None
     assert bearer_token("Bearer ") is None
     assert bearer_token(None) is None
+
+
+class _UnreachableKeys:
+    """Auth's keys, when auth has not answered: no key known, none can be fetched."""
+
+    def start(self) -> None:
+        return None
+
+    async def key_for(self, kid: str) -> Any:
+        raise KeysUnavailableError("auth did not answer")
+
+    def published_key(self, kid: str) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_token_that_cannot_be_checked_now_is_503_with_a_retry_not_401(
+    token_minter: TokenMinter,
+) -> None:
+    verifier = TokenVerifier(_UnreachableKeys())
+    with pytest.raises(ServiceUnavailableError) as unavailable:
+        await authorize(f"Bearer {token_minter.mint()}", verifier)
+    assert unavailable.value.status == 503
+    assert unavailable.value.detail == KEYS_UNAVAILABLE
+    assert (unavailable.value.headers or {})["Retry-After"] == "1"

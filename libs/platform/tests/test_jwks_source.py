@@ -6,7 +6,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from pms_platform.security import HttpJwksSource, InvalidTokenError, TokenSettings, TokenVerifier
+from pms_platform.security import (
+    HttpJwksSource,
+    InvalidTokenError,
+    KeysUnavailableError,
+    TokenSettings,
+    TokenVerifier,
+)
 from pms_testing.polling import eventually
 from pms_testing.tokens import TokenMinter
 
@@ -83,16 +89,57 @@ async def test_a_rotated_key_is_picked_up_when_the_interval_allows(
         await source.close()
 
 
-async def test_tokens_are_refused_while_auth_cannot_be_reached_then_accepted(
+async def test_a_token_of_a_key_not_seen_yet_is_not_refused_while_auth_cannot_be_reached(
     source: HttpJwksSource, server: JwksServer, token_minter: TokenMinter
 ) -> None:
+    """Unchecked, not invalid: a 401 would end a valid session because auth was slow."""
     server.up = False
     verifier = TokenVerifier(source)
-    with pytest.raises(InvalidTokenError):
+    with pytest.raises(KeysUnavailableError):
         await verifier.verify(token_minter.mint())
     server.up = True
     source._next_fetch_at = 0.0  # the one-second retry pause has passed
     assert (await verifier.verify(token_minter.mint())).role.value == "ADMIN"
+
+
+async def test_an_unknown_key_id_is_invalid_once_auth_has_answered_without_it(
+    source: HttpJwksSource, token_minter: TokenMinter
+) -> None:
+    verifier = TokenVerifier(source)
+    await verifier.verify(token_minter.mint())  # auth answered: its keys are known
+
+    with pytest.raises(InvalidTokenError):
+        await verifier.verify(TokenMinter().mint())  # another key pair, another kid
+
+
+async def test_starting_fetches_the_keys_before_any_token_arrives(
+    source: HttpJwksSource, server: JwksServer, token_minter: TokenMinter
+) -> None:
+    async def published() -> bool:
+        return source.published_key(token_minter.kid) is not None
+
+    source.start()
+    await eventually(published, 5, description="the keys fetched at start")
+
+    await TokenVerifier(source).verify(token_minter.mint())
+    assert server.requests == 1
+
+
+async def test_starting_while_auth_is_down_keeps_trying_every_second(
+    source: HttpJwksSource, server: JwksServer, token_minter: TokenMinter
+) -> None:
+    async def asked() -> bool:
+        return server.requests >= 1
+
+    async def published() -> bool:
+        return source.published_key(token_minter.kid) is not None
+
+    server.up = False
+    source.start()
+    await eventually(asked, 5, description="a first attempt")
+    server.up = True
+
+    await eventually(published, 5, description="the keys fetched once auth answers")
 
 
 @pytest.fixture

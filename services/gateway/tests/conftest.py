@@ -11,6 +11,7 @@ import pytest
 from pms_gateway.app import create_app
 from pms_gateway.settings import GatewaySettings
 from pms_platform.http_protocol import header_timeout_protocol
+from pms_platform.security import TokenVerifier
 from pms_testing.processes import reserve_port
 from pms_testing.servers import UPSTREAM_NAMES, EchoUpstream, RunningUpstream, serve_asgi
 from pms_testing.tokens import TokenMinter
@@ -59,12 +60,14 @@ def gateway_factory(
     """Start a gateway (settings overridable) in front of the echo upstreams; a client."""
 
     @asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async def start(
+        verifier: TokenVerifier | None = None, **overrides: Any
+    ) -> AsyncIterator[httpx.AsyncClient]:
         values: dict[str, Any] = {f"{name}_url": up.url for name, up in upstreams.items()}
         values.update(environment="test", console_dir=NO_CONSOLE)
         values.update(overrides)
         settings = GatewaySettings(**values)
-        app = create_app(settings, token_verifier=token_minter.verifier())
+        app = create_app(settings, token_verifier=verifier or token_minter.verifier())
         # The HTTP protocol ``python -m pms_gateway`` runs, with its deadline on heads.
         http = header_timeout_protocol(settings.header_timeout_seconds)
         async with (

@@ -14,10 +14,18 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import APIRouter, Depends
 
 from pms_platform.http_app import create_service_app
-from pms_platform.security import Role, require_roles
+from pms_platform.security import (
+    KEYS_UNAVAILABLE,
+    HttpJwksSource,
+    Role,
+    TokenVerifier,
+    require_roles,
+)
 from pms_platform.settings import ServiceSettings
 from pms_testing.servers import RunningUpstream, serve_asgi
 from pms_testing.tokens import TokenMinter, bearer
+
+from .conftest import GatewayFactory
 
 
 def _b64(data: bytes) -> str:
@@ -235,3 +243,21 @@ async def test_spoofed_identity_headers_never_reach_auth_either(
     received = upstreams["auth"].app.received[-1]
     for name in SPOOFED:
         assert received.header(name) is None, name
+
+
+async def test_a_valid_token_is_503_not_401_while_auth_publishes_no_keys_it_can_reach(
+    gateway_factory: GatewayFactory,
+    upstreams: dict[str, RunningUpstream],
+    token_minter: TokenMinter,
+    refused_port: int,
+) -> None:
+    """A 401 would tell the console to end a valid session because auth was down."""
+    unreachable = HttpJwksSource(f"http://127.0.0.1:{refused_port}/.well-known/jwks.json")
+    async with gateway_factory(verifier=TokenVerifier(unreachable)) as gateway:
+        response = await gateway.get("/api/patients", headers=bearer(token_minter.mint()))
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["detail"] == KEYS_UNAVAILABLE
+    assert upstreams["patients"].app.received == []

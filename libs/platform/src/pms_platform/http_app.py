@@ -104,6 +104,8 @@ def create_service_app(
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             async with AsyncExitStack() as stack:
+                if token_verifier is not None:
+                    token_verifier.start()  # the keys are here before the first token
                 if lifespan is not None:
                     await stack.enter_async_context(lifespan(app))
                 if settings.background_workers:

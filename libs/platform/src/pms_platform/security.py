@@ -1,9 +1,7 @@
 """Access tokens verified locally, from the auth service's published keys (JWKS).
 
-No request needs a round trip to auth: the keys are cached, fetched again in the
-background every ``AUTH_JWKS_REFRESH_SECONDS`` (a withdrawn key stops working within that
-time) and when a token names an unknown key id (rate limited, so a flood of forged key
-ids cannot turn into a flood of requests to auth). The algorithm is pinned by the
+No request needs a round trip to auth: the keys are cached (pms_platform.jwks). The
+algorithm is pinned by the
 verifier, never taken from the token, which closes ``alg=none`` and the
 HS256-with-the-public-key confusion.
 
@@ -12,24 +10,42 @@ for each refusal; the gateway calls it on raw headers, and the FastAPI dependenc
 ``CurrentPrincipal`` and ``require_roles`` wrap it.
 """
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping
-from contextlib import suppress
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Protocol
+from typing import Annotated
 
-import httpx
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
 
-from pms_platform.errors import BEARER_TOKEN_NOT_VALID, ForbiddenError, UnauthorizedError
+from pms_platform.errors import (
+    BEARER_TOKEN_NOT_VALID,
+    ForbiddenError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+)
+from pms_platform.jwks import (
+    DEFAULT_JWKS_REFRESH_SECONDS,
+    HttpJwksSource,
+    InvalidTokenError,
+    JwksSource,
+    KeysUnavailableError,
+    StaticJwksSource,
+)
 from pms_platform.logging import get_logger
 from pms_platform.settings import ServiceSettings
+
+__all__ = [
+    "HttpJwksSource",
+    "InvalidTokenError",
+    "JwksSource",
+    "KeysUnavailableError",
+    "StaticJwksSource",
+]
 
 TOKEN_ISSUER = "pms-auth"
 TOKEN_AUDIENCE = "pms"
@@ -37,6 +53,7 @@ TOKEN_ALGORITHM = "EdDSA"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "email", "role", "iat", "exp", "jti")
 SESSION_CLAIM = "sid"
 """The refresh token family (session) an access token was issued with; optional."""
+KEYS_UNAVAILABLE = "The access token cannot be checked now: the auth service does not answer"
 _log = get_logger("pms.security")
 
 
@@ -57,162 +74,6 @@ class Principal:
     expires_at: datetime
     session_id: str | None = None
     """The token's ``sid`` claim: the session (refresh token family) it was issued with."""
-
-
-class InvalidTokenError(Exception):
-    """The token cannot be trusted; the message says why (for logs, not for clients)."""
-
-
-class JwksSource(Protocol):
-    async def key_for(self, kid: str) -> jwt.PyJWK:
-        """The key ``kid`` names, fetched if need be; :class:`InvalidTokenError` if none."""
-
-    def published_key(self, kid: str) -> jwt.PyJWK | None:
-        """The key ``kid`` names among the keys last seen, without I/O (on every request):
-        the same object for as long as that key is published unchanged."""
-
-    async def close(self) -> None: ...
-
-
-class _PublishedKeys:
-    """The keys of the last JWKS document seen, by ``kid``. A key whose JWK did not change
-    keeps its object from one document to the next: a remembered token is trusted while
-    the object that verified it is published, which is one dictionary look-up."""
-
-    def __init__(self) -> None:
-        self._entries: dict[str, dict[str, Any]] = {}
-        self._keys: dict[str, jwt.PyJWK] = {}
-
-    def published_key(self, kid: str) -> jwt.PyJWK | None:
-        return self._keys.get(kid)
-
-    def _publish(self, jwks: object) -> set[str]:
-        """Publish ``jwks`` instead (``ValueError`` if it is no JWKS); the key ids that
-        were withdrawn or now name another key."""
-        listed = jwks.get("keys", []) if isinstance(jwks, Mapping) else None
-        if not isinstance(listed, list):
-            raise ValueError("a JWKS document is an object with a list of keys")
-        entries: dict[str, dict[str, Any]] = {}
-        keys: dict[str, jwt.PyJWK] = {}
-        for item in listed:
-            kid = item.get("kid") if isinstance(item, Mapping) else None
-            if not isinstance(kid, str):
-                continue
-            entry = dict(item)
-            if self._entries.get(kid) == entry:
-                keys[kid] = self._keys[kid]
-            else:
-                try:
-                    keys[kid] = jwt.PyJWK.from_dict(entry)
-                except jwt.PyJWTError:
-                    continue
-            entries[kid] = entry
-        withdrawn = {kid for kid, key in self._keys.items() if keys.get(kid) is not key}
-        self._entries, self._keys = entries, keys
-        return withdrawn
-
-
-class StaticJwksSource(_PublishedKeys):
-    """Keys known in-process: auth verifying its own tokens, and tests. A fixed document
-    is parsed once; a callable one (keys that may rotate) on every look-up of a key."""
-
-    def __init__(self, jwks: Mapping[str, Any] | Callable[[], Mapping[str, Any]]) -> None:
-        super().__init__()
-        self._document = jwks if callable(jwks) else None
-        if not callable(jwks):
-            self._publish(jwks)
-
-    async def key_for(self, kid: str) -> jwt.PyJWK:
-        if self._document is not None:
-            self._publish(self._document())
-        key = self._keys.get(kid)
-        if key is None:
-            raise InvalidTokenError("unknown signing key")
-        return key
-
-    async def close(self) -> None:
-        return None
-
-
-DEFAULT_JWKS_REFRESH_SECONDS = 300.0  # as long as auth lets its JWKS be cached (max-age)
-
-
-class HttpJwksSource(_PublishedKeys):
-    """Auth's JWKS over HTTP, cached; fetched again in the background every
-    ``refresh_interval_seconds`` (a withdrawn key stops verifying; an unreachable auth
-    leaves the keys as they were), and on an unknown ``kid`` at most once per
-    ``min_refetch_interval_seconds`` (once per second while auth has not answered yet)."""
-
-    RETRY_AFTER_FAILURE_SECONDS = 1.0
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        min_refetch_interval_seconds: float = 30.0,
-        refresh_interval_seconds: float = DEFAULT_JWKS_REFRESH_SECONDS,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__()
-        self._url = url
-        self._interval = min_refetch_interval_seconds
-        self._refresh_interval = refresh_interval_seconds
-        self._client = client or httpx.AsyncClient(timeout=2.0)
-        self._next_fetch_at = 0.0
-        self._lock = asyncio.Lock()
-        self._refresher: asyncio.Task[None] | None = None
-
-    async def key_for(self, kid: str) -> jwt.PyJWK:
-        if self._refresher is None and not self._client.is_closed:
-            # Started by the first token (no event loop runs when the app is built).
-            self._refresher = asyncio.create_task(self._refresh_periodically())
-        key = self._keys.get(kid)
-        if key is not None:
-            return key
-        async with self._lock:
-            key = self._keys.get(kid)  # another request may have fetched meanwhile
-            if key is None and time.monotonic() >= self._next_fetch_at:
-                fetched = await self._fetch()
-                pause = self._interval if fetched else self.RETRY_AFTER_FAILURE_SECONDS
-                self._next_fetch_at = time.monotonic() + pause
-                key = self._keys.get(kid)
-        if key is None:
-            raise InvalidTokenError("unknown signing key")
-        return key
-
-    async def _refresh_periodically(self) -> None:
-        fetched = True
-        while True:
-            retry = min(self._refresh_interval, self.RETRY_AFTER_FAILURE_SECONDS)
-            await asyncio.sleep(self._refresh_interval if fetched else retry)
-            try:
-                async with self._lock:
-                    fetched = await self._fetch()
-            except Exception:
-                # Never let the refresher die: withdrawn keys would then verify forever.
-                _log.exception("jwks refresh failed", url=self._url)
-                fetched = False
-
-    async def _fetch(self) -> bool:
-        try:
-            response = await self._client.get(self._url)
-            response.raise_for_status()
-            known = set(self._keys)
-            withdrawn = self._publish(response.json())
-        except (httpx.HTTPError, ValueError) as error:
-            _log.warning("jwks fetch failed", url=self._url, error=type(error).__name__)
-            return False
-        if withdrawn or known != set(self._keys):
-            kids, removed = sorted(self._keys), sorted(withdrawn)
-            _log.info("jwks fetched", url=self._url, key_ids=kids, withdrawn_key_ids=removed)
-        return True
-
-    async def close(self) -> None:
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._refresher
-        await self._client.aclose()
 
 
 DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS = 15 * 60
@@ -330,6 +191,10 @@ class TokenVerifier:
         )
         return _RememberedToken(principal, kid, key, int(claims["exp"]) + self._leeway)
 
+    def start(self) -> None:
+        """Fetch the keys in the background now (called as the service starts)."""
+        self._keys.start()
+
     async def close(self) -> None:
         await self._keys.close()
 
@@ -364,6 +229,9 @@ async def authorize(
     except InvalidTokenError as error:
         _log.info("token refused", reason=str(error))
         raise UnauthorizedError(BEARER_TOKEN_NOT_VALID, invalid_token=True) from None
+    except KeysUnavailableError:
+        _log.warning("token not checked: auth's keys could not be fetched")
+        raise ServiceUnavailableError(KEYS_UNAVAILABLE, retry_after_seconds=1) from None
     if roles is not None and principal.role not in roles:
         raise role_required(roles)
     return principal

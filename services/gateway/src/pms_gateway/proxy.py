@@ -31,7 +31,12 @@ from pms_gateway.rate_limit import RateLimiter, RateLimits, retry_after_header
 from pms_gateway.routes import RouteRule, is_internal
 from pms_gateway.settings import GatewaySettings
 from pms_gateway.upstreams import Upstream, UpstreamPool, classify_failure, is_connection_failure
-from pms_platform.errors import RETRY_AFTER_HEADER, ForbiddenError, UnauthorizedError
+from pms_platform.errors import (
+    RETRY_AFTER_HEADER,
+    ForbiddenError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+)
 from pms_platform.logging import get_logger
 from pms_platform.request_context import (
     add_access_log_fields,
@@ -119,8 +124,8 @@ class GatewayProxy:
         if rule.roles is not None:
             try:
                 principal = await authorise(rule, exchange.headers, self._verifier)
-            except (UnauthorizedError, ForbiddenError) as refusal:
-                await exchange.refuse(refusal)
+            except (UnauthorizedError, ForbiddenError, ServiceUnavailableError) as refusal:
+                await exchange.refuse(refusal)  # a 503 while auth's keys cannot be fetched
                 return
             add_access_log_fields(scope, user_id=principal.user_id)
         in_flight = self._in_flight
