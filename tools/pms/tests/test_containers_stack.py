@@ -114,7 +114,7 @@ def test_teardown_removes_what_compose_down_left_and_reports_the_rest() -> None:
 
 
 def test_the_build_takes_the_local_bases_and_the_gateway_its_target() -> None:
-    bases = BaseImages("deb", "uv:1", "py:1", "pg:1", "kafka:1")
+    bases = BaseImages("deb", "uv:1", "py:1", "py-build:1", "pg:1", "kafka:1")
     build = ImageBuild(
         "pms-gateway:dev", "deploy/docker/Dockerfile", {"SERVICE": "gateway"}, "gateway"
     )
@@ -122,13 +122,14 @@ def test_the_build_takes_the_local_bases_and_the_gateway_its_target() -> None:
     argv = build_argv(build, Path("/repo"), bases)
 
     assert "PYTHON_IMAGE=py:1" in argv
+    assert "PYTHON_BUILD_IMAGE=py-build:1" in argv
     assert "UV_IMAGE=uv:1" in argv
     assert argv[argv.index("--target") + 1] == "gateway"
     assert argv[-3:] == ["--tag", "pms-gateway:dev", "/repo"]
 
 
 def test_the_stack_gets_the_local_images_and_ports_clear_of_other_runs() -> None:
-    env = stack_environ(Options(Path("/repo")), BaseImages("d", "u", "p", "pg:1", "k:1"))
+    env = stack_environ(Options(Path("/repo")), BaseImages("d", "u", "p", "pb", "pg:1", "k:1"))
 
     assert env["PMS_POSTGRES_IMAGE"] == "pg:1"
     assert env["PMS_KAFKA_IMAGE"] == "k:1"

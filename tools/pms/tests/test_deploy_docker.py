@@ -71,7 +71,8 @@ def test_the_runtime_stage_runs_unprivileged_without_build_tools() -> None:
     assert list(stages)[-3:] == ["runtime", "gateway", "service"]
     assert "COPY --from=build /app /app" in runtime
     assert "uv" not in re.findall(r"COPY --from=(\S+)", runtime)
-    assert "apt-get" not in _dockerfile()
+    assert "apt-get" not in runtime  # binutils (for strip) is the build stage's only
+    assert "binutils" in stages["build"]
     assert re.search(r"^USER 10001:10001$", runtime, re.M)
     assert "useradd --system --uid 10001" in runtime
 
@@ -86,10 +87,13 @@ def test_the_healthcheck_asks_health_live_with_the_standard_library() -> None:
 
 
 def test_build_and_runtime_share_one_python_so_the_venv_links_hold() -> None:
+    """The build stage may have a base of its own (with apt, where the runtime's is trimmed)
+    but by default it is the runtime's very image."""
     froms = re.findall(r"^FROM (\S+) AS (build|runtime)$", _dockerfile(), re.M)
 
-    assert froms == [("${PYTHON_IMAGE}", "build"), ("${PYTHON_IMAGE}", "runtime")]
+    assert froms == [("${PYTHON_BUILD_IMAGE}", "build"), ("${PYTHON_IMAGE}", "runtime")]
     assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim", _dockerfile(), re.M)
+    assert re.search(r"^ARG PYTHON_BUILD_IMAGE=\$\{PYTHON_IMAGE\}$", _dockerfile(), re.M)
 
 
 def test_the_build_context_is_an_allow_list_without_state_or_tests() -> None:

@@ -9,7 +9,9 @@ changed recipe never reuses a stale image: ``localhost/pms-base-<name>:<digest>`
 - ``uv``: the uv binary of the Dockerfile's UV_IMAGE version, from its PyPI wheel, at
   ``/uv`` as in the official image;
 - ``python``, ``postgres``, ``kafka``: deploy/images/<name>/Containerfile on ``debian``
-  (Kafka's jars come from Maven Central as the launcher fetches them).
+  (Kafka's jars come from Maven Central as the launcher fetches them);
+- ``python-build``: the python recipe's ``build`` stage, apt still in it, for the
+  Dockerfile's build stage (``python`` itself is trimmed to what a service runs).
 """
 
 import hashlib
@@ -129,6 +131,7 @@ class BaseImages:
     debian: str
     uv: str
     python: str
+    python_build: str
     postgres: str
     kafka: str
 
@@ -156,6 +159,7 @@ class BaseBuilder:
             debian=debian,
             uv=self.ensure_uv(),
             python=self.ensure_from_recipe("python", debian),
+            python_build=self.ensure_from_recipe("python", debian, target="build"),
             postgres=self.ensure_from_recipe("postgres", debian),
             kafka=self.ensure_kafka(debian),
         )
@@ -227,14 +231,22 @@ class BaseBuilder:
         return ref
 
     def ensure_from_recipe(
-        self, name: str, debian: str, context: Path | None = None, extra: str = ""
+        self,
+        name: str,
+        debian: str,
+        context: Path | None = None,
+        extra: str = "",
+        target: str | None = None,
     ) -> str:
+        """The recipe's last stage, or its stage ``target`` (as image ``<name>-<target>``)."""
         recipe = self.root / "deploy" / "images" / name
-        ref = image_ref(name, directory_digest(recipe, debian, extra))
+        image = f"{name}-{target}" if target else name
+        ref = image_ref(image, directory_digest(recipe, debian, extra))
         if self.exists(ref):
             return ref
         self.log(f"building {ref} from deploy/images/{name}")
-        self.build(ref, recipe / "Containerfile", context or recipe, {"DEBIAN_IMAGE": debian})
+        args = {"DEBIAN_IMAGE": debian}
+        self.build(ref, recipe / "Containerfile", context or recipe, args, target)
         return ref
 
     def ensure_kafka(self, debian: str) -> str:
@@ -253,9 +265,16 @@ class BaseBuilder:
         finally:
             shutil.rmtree(context, ignore_errors=True)
 
-    def build(self, ref: str, containerfile: Path, context: Path, args: Mapping[str, str]) -> None:
+    def build(
+        self,
+        ref: str,
+        containerfile: Path,
+        context: Path,
+        args: Mapping[str, str],
+        target: str | None = None,
+    ) -> None:
         argv = ["podman", "build", "--quiet", "--format", "docker", "--file", str(containerfile)]
-        argv += ["--tag", ref]
+        argv += ["--tag", ref, *(["--target", target] if target else [])]
         for key, value in args.items():
             argv += ["--build-arg", f"{key}={value}"]
         result = self.run([*argv, str(context)], timeout=BUILD_TIMEOUT_SECONDS, capture=True)
