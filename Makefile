@@ -12,7 +12,7 @@ CONSOLE_SOURCES := $(shell find console/src console/public -type f 2>/dev/null) 
 
 .DEFAULT_GOAL := help
 .PHONY: help up down status test lint unit integration e2e api-fuzz bench proto sync ensure-uv browser \
-	console console-client console-test containers-test
+	console console-client console-test containers-test container-engine
 
 help: ## List the verbs
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,8 +54,16 @@ integration e2e: browser
 
 # Podman, not Docker: no engine runs here, and no registry answers (base images are built
 # from Debian's packages, deploy/images/). Ports 24000-24005: clear of make up's and make test's.
-containers-test: sync browser $(CONSOLE_BUILT) ## Build every image with podman, run the Compose stack and the end-to-end suite against it, remove it all
+containers-test: sync browser container-engine $(CONSOLE_BUILT) ## Build every image with podman, run the Compose stack and the end-to-end suite against it, remove it all
 	$(UV) run pms containers test
+
+CONTAINER_TOOLS := podman runc podman-compose debootstrap buildah
+container-engine: ## Debian's podman, runc, podman-compose, debootstrap and buildah (apt-get install, once)
+	@missing=$$(for tool in $(CONTAINER_TOOLS); do \
+		command -v $$tool >/dev/null 2>&1 || PATH=$$PATH:/usr/sbin command -v $$tool >/dev/null 2>&1 || echo $$tool; done); \
+	test -z "$$missing" || { echo "Installing Debian's $(CONTAINER_TOOLS) for make containers-test..."; \
+		$(APT_GET) update -qq && $(APT_GET) install -y -qq $(CONTAINER_TOOLS) >/dev/null; } \
+		|| { echo "make container-engine: could not install $(CONTAINER_TOOLS) (apt-get install): make containers-test needs them" >&2; exit 1; }
 
 api-fuzz: sync ## Fuzz every operation of every service through the gateway (schemathesis, all checks; EXAMPLES=200 SEED=random)
 	PMS_API_FUZZ_MAX_EXAMPLES=$(or $(EXAMPLES),200) PMS_API_FUZZ_SEED=$(or $(SEED),random) \

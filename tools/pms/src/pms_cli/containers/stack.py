@@ -24,6 +24,7 @@ class Stack:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     started: list[str] = field(default_factory=list)
+    up_since: float = 0.0
 
     def compose(self, *args: str) -> list[str]:
         files = [part for path in self.compose_files for part in ("-f", str(path))]
@@ -38,6 +39,7 @@ class Stack:
             self.run(self.compose("up", "--no-start", "--no-build"), timeout=600),
             "podman-compose up --no-start",
         )
+        self.up_since = self.clock()
         for stage in start_stages(self.plans):
             names = [self.name(service) for service in stage]
             require(self.run(["podman", "start", *names], timeout=120), f"starting {stage}")
@@ -52,10 +54,13 @@ class Stack:
             code = waited.stdout.strip()
             if not waited.ok or code != "0":
                 self.fail(plan.name, f"exited with {code or waited.last_words()}")
-            self.log(f"{plan.name} finished")
+            self.log(f"{plan.name} finished at {self.elapsed()}")
         elif plan.health is not None:
             self.wait_healthy(plan.name, plan.health)
-            self.log(f"{plan.name} healthy")
+            self.log(f"{plan.name} healthy at {self.elapsed()}")
+
+    def elapsed(self) -> str:
+        return f"+{self.clock() - self.up_since:.0f} s"
 
     def wait_healthy(self, service: str, health: HealthCheck) -> None:
         """Run the service's health check inside it until it passes (or time runs out)."""
