@@ -1,5 +1,6 @@
-import { screen } from "@testing-library/react";
+import { act, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { POLL_INTERVAL_MS } from "../api/usePolledRead";
 import { json, problem } from "../test/fakeGateway";
 import { JANE, JANE_ID as ID } from "../test/patients";
 import { renderSignedIn } from "../test/renderConsole";
@@ -34,6 +35,10 @@ const routes = {
   [`GET /api/patients/${ID}/audit`]: () => json(AUDIT, 200, { "X-Total-Count": "1" }),
 };
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 test("a clinician sees the patient's details and billing status, and no audit trail", async () => {
   const { gateway } = await renderSignedIn("CLINICIAN", routes, `/patients/${ID}`);
   expect(await screen.findByRole("heading", { level: 1, name: "Jane Doe" })).toBeInTheDocument();
@@ -56,6 +61,24 @@ test("a patient without a billing account says so", async () => {
     `/patients/${ID}`,
   );
   expect(await screen.findByText("No billing account yet.")).toBeInTheDocument();
+});
+
+test("an account opened after the page was shown appears without a reload", async () => {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"], shouldAdvanceTime: true });
+  let opened = false;
+  await renderSignedIn(
+    "CLINICIAN",
+    {
+      ...routes,
+      [`GET /api/billing/accounts/${ID}`]: () => (opened ? json(ACCOUNT) : problem(404, "No account")),
+    },
+    `/patients/${ID}`,
+  );
+  expect(await screen.findByText("No billing account yet.")).toBeInTheDocument();
+  opened = true; // billing's retry opened it
+  await act(() => vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS));
+  expect(await screen.findByText("Account acc-1: ACTIVE")).toBeInTheDocument();
+  expect(screen.getByLabelText("Amount")).toBeInTheDocument();
 });
 
 test("an unknown patient is said to be unknown", async () => {
