@@ -31,6 +31,18 @@ class BillingAccount:
     status: str
 
 
+CHANNEL_OPTIONS = (
+    # gRPC's defaults wait up to 30 s before resolving billing's name again and up to 120 s
+    # before reconnecting: a lookup that failed once (a container joining the network, a
+    # Service's DNS not ready yet) or a billing restart would fail every call, and delay
+    # every retry of a pending account, for that long.
+    ("grpc.dns_min_time_between_resolutions_ms", 1000),
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.min_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 5000),
+)
+
+
 class BillingClient:
     """One channel (HTTP/2, multiplexed) for the life of the service; every call has a
     deadline, so a slow billing service delays no request by more than that.
@@ -50,7 +62,7 @@ class BillingClient:
 
             from pms_contracts.billing_service_pb2_grpc import BillingServiceStub
 
-            self._channel = grpc.aio.insecure_channel(self._target)
+            self._channel = grpc.aio.insecure_channel(self._target, options=CHANNEL_OPTIONS)
             self._stub = BillingServiceStub(self._channel)
         return self._stub
 
