@@ -2,8 +2,6 @@
 probe inside a hardened container (or one missing one property) would."""
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,8 @@ from pms_cli.containers.hardening import PROBE, probe_argv, verify_hardening
 from pms_cli.containers.plan import ImageBuild, ServicePlan
 from pms_cli.containers.run import ContainersTest, Options
 from pms_cli.containers.stack import Stack
+
+from .podman_fake import FakePodman
 
 ZERO = "0000000000000000"
 DEFAULT_CAPS = "00000000a80425fb"
@@ -43,38 +43,17 @@ def report(
     }
 
 
-@dataclass
-class FakePodman:
-    """``podman exec NAME ...`` answered per container; every call recorded."""
-
-    answers: dict[str, Result] = field(default_factory=dict)
-    calls: list[list[str]] = field(default_factory=list)
-
-    def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: float | None = None,
-        capture: bool = True,
-        stdin: bytes | None = None,
-    ) -> Result:
-        self.calls.append(list(argv))
-        if list(argv[:2]) == ["podman", "exec"]:
-            return self.answers[argv[2]]
-        return Result(0, "", "")
-
-
 def printed(probe_report: dict[str, Any]) -> Result:
     return Result(0, json.dumps(probe_report) + "\n", "")
 
 
 def problems_of(probe_report: dict[str, Any] | Result) -> list[str]:
     answer = probe_report if isinstance(probe_report, Result) else printed(probe_report)
-    return verify_hardening(FakePodman({"pms_auth_1": answer}), ["pms_auth_1"])
+    return verify_hardening(FakePodman({"podman exec pms_auth_1": [answer]}), ["pms_auth_1"])
 
 
 def test_a_hardened_container_has_no_problem_and_takes_one_exec() -> None:
-    podman = FakePodman({name: printed(report()) for name in ("a_1", "b_1")})
+    podman = FakePodman({f"podman exec {name}": [printed(report())] for name in ("a_1", "b_1")})
 
     assert verify_hardening(podman, ["a_1", "b_1"]) == []
     assert podman.calls == [probe_argv("a_1"), probe_argv("b_1")]
@@ -148,7 +127,7 @@ def test_a_container_without_its_service_process_is_reported() -> None:
     assert problems_of(idle) == [
         "pms_auth_1: the probe saw no python process (the service) to check"
     ]
-    podman = FakePodman({"pms_auth_1": printed(idle)})
+    podman = FakePodman({"podman exec pms_auth_1": [printed(idle)]})
     assert verify_hardening(podman, ["pms_auth_1"], service_process=None) == []
 
 
@@ -160,7 +139,9 @@ def test_the_run_checks_the_five_services_and_fails_on_a_problem() -> None:
         "auth": ServicePlan("auth", one_shot=False, health=None, build=image),
         "gateway": ServicePlan("gateway", one_shot=False, health=None, build=image),
     }
-    podman = FakePodman({"p_auth_1": printed(report()), "p_gateway_1": printed(report())})
+    podman = FakePodman(
+        {f"podman exec {name}": [printed(report())] for name in ("p_auth_1", "p_gateway_1")}
+    )
     lines: list[str] = []
     test = ContainersTest(Options(root=Path(".")), podman, lines.append)
     stack = Stack(podman, "p", [], plans, lines.append)
@@ -172,7 +153,9 @@ def test_the_run_checks_the_five_services_and_fails_on_a_problem() -> None:
         "hardening verified in 2 containers: "
         "uid 10001, read-only root, no capabilities, no-new-privileges"
     ]
-    podman.answers["p_gateway_1"] = printed(report(self_status=status(NoNewPrivs="0")))
+    podman.answers["podman exec p_gateway_1"] = [
+        printed(report(self_status=status(NoNewPrivs="0")))
+    ]
     with pytest.raises(EngineError) as raised:
         test.check_hardening(stack, plans)
     assert str(raised.value) == (

@@ -2,8 +2,6 @@
 interruption during the suite (the stack is torn down all the same)."""
 
 import signal
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,8 @@ from pms_cli.containers.run import (
     containers_test,
     signals_raise,
 )
+
+from .podman_fake import FakePodman
 
 
 def test_a_machine_without_podman_is_told_so_in_one_line(
@@ -32,26 +32,10 @@ def test_a_machine_without_podman_is_told_so_in_one_line(
     assert "apt-get install podman" in lines[0]
 
 
-@dataclass
-class RefusingPodman:
-    """An engine whose ``podman run`` fails, as crun does on this kind of machine."""
-
-    calls: list[list[str]] = field(default_factory=list)
-
-    def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: float | None = None,
-        capture: bool = True,
-        stdin: bytes | None = None,
-    ) -> Result:
-        self.calls.append(list(argv))
-        return Result(126, "", "Error: OCI runtime error: crun: cgroups in hybrid mode\n")
-
-
 def test_an_engine_that_cannot_start_a_container_fails_with_its_reason(tmp_path: Path) -> None:
-    test = ContainersTest(Options(tmp_path), RefusingPodman(), lambda _: None)
+    crun = Result(126, "", "Error: OCI runtime error: crun: cgroups in hybrid mode\n")
+    podman = FakePodman({"podman run": [crun]})  # as crun does on this kind of machine
+    test = ContainersTest(Options(tmp_path), podman, lambda _: None)
 
     with pytest.raises(EngineError) as failed:
         test.check_engine("localhost/pms-base-debian:1")

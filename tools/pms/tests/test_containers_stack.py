@@ -1,7 +1,5 @@
 """The container run's stack and base images, against a fake podman (no engine needed)."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -12,29 +10,7 @@ from pms_cli.containers.plan import HealthCheck, ImageBuild, ServicePlan
 from pms_cli.containers.run import Options, build_argv, stack_environ
 from pms_cli.containers.stack import Stack
 
-
-@dataclass
-class FakePodman:
-    """Answers by the command's first words; records every call."""
-
-    answers: dict[str, list[Result]] = field(default_factory=dict)
-    calls: list[list[str]] = field(default_factory=list)
-
-    def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: float | None = None,
-        capture: bool = True,
-        stdin: bytes | None = None,
-    ) -> Result:
-        self.calls.append(list(argv))
-        key = " ".join(argv[:2])
-        queue = self.answers.get(key)
-        if queue:
-            return queue.pop(0) if len(queue) > 1 else queue[0]
-        return Result(0, "", "")
-
+from .podman_fake import FakePodman
 
 HEALTH = HealthCheck(argv=("check",), interval=1.0, timeout=1.0, retries=2, start_period=0.0)
 PLANS = {

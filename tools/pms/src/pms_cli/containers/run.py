@@ -215,11 +215,12 @@ class ContainersTest:
 
     @contextmanager
     def stack_env(self, env: Mapping[str, str]) -> Iterator[None]:
-        saved = {key: os.environ.get(key) for key in [*env, *suite_environ(self.options)]}
-        os.environ.update({**env, **suite_environ(self.options)})
+        merged = {**env, **suite_environ(self.options)}
+        saved = {key: os.environ.get(key) for key in merged}
+        os.environ.update(merged)
         runner_env = getattr(self.run, "environ", None)
         if isinstance(runner_env, dict):
-            runner_env.update({**env, **suite_environ(self.options)})
+            runner_env.update(merged)
         try:
             yield
         finally:
