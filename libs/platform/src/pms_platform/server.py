@@ -9,6 +9,7 @@ launcher run the very same two commands. A service may add its own one-shot comm
 
 import argparse
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +22,31 @@ from pms_platform.logging import configure_logging, get_logger
 from pms_platform.settings import DatabaseSettings, ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+YOUNG_GENERATION_THRESHOLD = 10_000
+
+
+def settle_collector() -> None:
+    """Collect once, set aside every object alive now, and turn the collector on with a
+    higher threshold for its youngest generation.
+
+    - A service's start-up leaves some 130,000 long-lived objects (FastAPI's routes,
+      pydantic's schemas, SQLAlchemy's mappers) and no garbage that outlives it. Left in
+      the oldest generation they were walked by every full collection: 95-110 ms each,
+      a dozen in 40 s of reads and creates on patients, each a pause in which no request
+      is served. ``gc.freeze`` moves them to the permanent generation, which no
+      collection walks: full collections then took 4-12 ms.
+    - With the default threshold (700 more tracked objects than freed) a young
+      collection ran about every 15 requests, 0.45 ms each: 3 % of the CPU. Almost all
+      of a request's objects are freed by their reference counts, so at 10,000 the same
+      40 s saw one young collection.
+    - Each service's ``__main__`` turns the collector off before its imports (a
+      quarter of their time went to collections that found nothing to free); this
+      turns it back on, whatever the command.
+    """
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
+    gc.collect()
+    gc.freeze()
+    gc.enable()
 
 
 def serve(
@@ -44,6 +70,7 @@ def serve(
     factory = isinstance(app, str)
     if workers > 1 and not factory:
         raise ValueError("several workers need the import string of the app factory")
+    settle_collector()  # the app is built: what exists now lives as long as the process
     uvicorn.run(
         app,
         factory=factory,
@@ -80,6 +107,8 @@ def run_service_command(
     settings = settings_factory()
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     log = get_logger("pms.server")
+    if command != "serve":
+        settle_collector()
     if command in extra:
         asyncio.run(_awaited(extra[command](settings)))
         return

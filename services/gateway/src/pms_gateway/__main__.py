@@ -8,12 +8,18 @@ past the per-address login limit). Both are options of the platform's ``serve``,
 the deadline on request heads (``header_timeout_seconds``).
 """
 
-import argparse
+import gc
 
-from pms_gateway.app import create_app
-from pms_gateway.settings import GatewaySettings
-from pms_platform.logging import configure_logging, get_logger
-from pms_platform.server import serve
+# Off while the modules below load and the app is built: the start-up makes long-lived
+# objects only (pms_platform.server.settle_collector turns it back on).
+gc.disable()
+
+import argparse  # noqa: E402
+
+from pms_gateway.app import create_app  # noqa: E402
+from pms_gateway.settings import GatewaySettings  # noqa: E402
+from pms_platform.logging import configure_logging, get_logger  # noqa: E402
+from pms_platform.server import serve  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,6 +25,7 @@ from pms_gateway.upstreams import UpstreamPool
 from pms_platform.http_app import create_service_app
 from pms_platform.logging import configure_logging
 from pms_platform.security import TokenVerifier
+from pms_platform.server import settle_collector
 
 _CORS_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID"]
 _CORS_EXPOSED = ["X-Request-ID", "Location", "ETag", "Retry-After", "WWW-Authenticate"]
@@ -86,4 +87,6 @@ def create_app_from_environment() -> FastAPI:
     """What each worker process runs when ``workers`` > 1 (uvicorn imports it by name)."""
     settings = GatewaySettings()
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
-    return create_app(settings)
+    app = create_app(settings)
+    settle_collector()  # as ``serve`` does in a single process
+    return app
