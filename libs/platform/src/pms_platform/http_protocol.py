@@ -8,6 +8,8 @@ must be complete within ``header_timeout_seconds`` of the connection being made 
 request) or of its first byte (later requests on a kept connection); otherwise the
 client gets a 408 problem and the connection is closed. The body is the app's to time:
 it is read under the app's own deadline (the gateway's ``BODY_TIMEOUT_SECONDS``).
+
+Its responses go out through a ``CoalescingTransport``: head and body in one write.
 """
 
 import asyncio
@@ -19,6 +21,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from pms_platform.coalescing_transport import CoalescingTransport
 from pms_platform.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
 
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
@@ -47,7 +50,8 @@ def _request_timeout_response(
 
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
-    """``HttpToolsProtocol`` whose request heads must arrive within a deadline."""
+    """``HttpToolsProtocol`` whose request heads must arrive within a deadline, and whose
+    responses are written once per turn of the event loop."""
 
     def __init__(
         self,
@@ -66,6 +70,9 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self, transport: asyncio.Transport
     ) -> None:
         super().connection_made(transport)
+        # uvicorn's flow control keeps the real transport (set above); the request cycles
+        # write through this one.
+        self.transport = cast(asyncio.Transport, CoalescingTransport(transport, self.loop))
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
