@@ -7,11 +7,11 @@ import gc
 # objects only (pms_platform.server.settle_collector turns it back on).
 gc.disable()
 
-from pms_analytics.app import create_app  # noqa: E402
-from pms_analytics.models import MIGRATIONS_DIR  # noqa: E402
-from pms_analytics.rebuild import rebuild_command  # noqa: E402
-from pms_analytics.settings import AnalyticsSettings  # noqa: E402
-from pms_platform.server import run_service_command  # noqa: E402
+from pms_analytics.app import create_app
+from pms_analytics.models import MIGRATIONS_DIR
+from pms_analytics.rebuild import rebuild_command
+from pms_analytics.settings import AnalyticsSettings
+from pms_platform.server import run_service_command
 
 if __name__ == "__main__":
     run_service_command(

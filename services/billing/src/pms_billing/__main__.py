@@ -6,10 +6,10 @@ import gc
 # objects only (pms_platform.server.settle_collector turns it back on).
 gc.disable()
 
-from pms_billing.app import create_app  # noqa: E402
-from pms_billing.models import MIGRATIONS_DIR  # noqa: E402
-from pms_billing.settings import BillingSettings  # noqa: E402
-from pms_platform.server import run_service_command  # noqa: E402
+from pms_billing.app import create_app
+from pms_billing.models import MIGRATIONS_DIR
+from pms_billing.settings import BillingSettings
+from pms_platform.server import run_service_command
 
 if __name__ == "__main__":
     run_service_command(BillingSettings, create_app, MIGRATIONS_DIR)

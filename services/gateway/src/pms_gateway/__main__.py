@@ -14,12 +14,12 @@ import gc
 # objects only (pms_platform.server.settle_collector turns it back on).
 gc.disable()
 
-import argparse  # noqa: E402
+import argparse
 
-from pms_gateway.app import create_app  # noqa: E402
-from pms_gateway.settings import GatewaySettings  # noqa: E402
-from pms_platform.logging import configure_logging, get_logger  # noqa: E402
-from pms_platform.server import serve  # noqa: E402
+from pms_gateway.app import create_app
+from pms_gateway.settings import GatewaySettings
+from pms_platform.logging import configure_logging, get_logger
+from pms_platform.server import serve
 
 
 def main(argv: list[str] | None = None) -> None:

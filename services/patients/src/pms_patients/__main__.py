@@ -6,10 +6,10 @@ import gc
 # objects only (pms_platform.server.settle_collector turns it back on).
 gc.disable()
 
-from pms_patients.app import create_app  # noqa: E402
-from pms_patients.models import MIGRATIONS_DIR  # noqa: E402
-from pms_patients.settings import PatientsSettings  # noqa: E402
-from pms_platform.server import run_service_command  # noqa: E402
+from pms_patients.app import create_app
+from pms_patients.models import MIGRATIONS_DIR
+from pms_patients.settings import PatientsSettings
+from pms_platform.server import run_service_command
 
 if __name__ == "__main__":
     run_service_command(PatientsSettings, create_app, MIGRATIONS_DIR)
