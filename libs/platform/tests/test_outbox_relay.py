@@ -236,7 +236,7 @@ async def wait_until_all_sent(database: Database, description: str) -> None:
 
 
 async def listening_relay(
-    database: Database, postgres_url: str, bootstrap_servers: str
+    database: Database, postgres_url: str, bootstrap_servers: str, **options: object
 ) -> OutboxRelay:
     """A started relay, listening, with an hour between its safety looks: what it
     publishes soon, it published because it was notified."""
@@ -245,6 +245,7 @@ async def listening_relay(
         bootstrap_servers,
         poll_interval_seconds=AN_HOUR,
         max_poll_interval_seconds=AN_HOUR,
+        **options,
     )
     await relay.start()
     try:
@@ -270,6 +271,51 @@ async def test_a_notification_publishes_a_new_row_with_an_hour_between_safety_lo
         await relay.stop()
     [event] = await read_whole_topic(kafka_bootstrap_servers, topic, 1)
     assert event.value == b"k:0"
+
+
+async def test_events_committed_while_the_relay_lingers_leave_together_in_one_pass(
+    database: Database,
+    postgres_url: str,
+    kafka_bootstrap_servers: str,
+    kafka_topic_factory: TopicFactory,
+) -> None:
+    """After a pass that published, the relay waits before the next: three events
+    committed 100 ms apart in that wait are claimed and marked in one transaction (one
+    ``sent_at``). Without the wait, each notification runs a pass of its own."""
+    topic = await kafka_topic_factory()
+    relay = await listening_relay(database, postgres_url, kafka_bootstrap_servers, linger_seconds=3)
+    try:
+        await add_events(database, topic, ["first"])
+        await wait_until_all_sent(database, "the first row published")
+        for key in ("b", "c", "d"):
+            await add_events(database, topic, [key])
+            await asyncio.sleep(0.1)
+        await wait_until_all_sent(database, "the rows of the linger published")
+    finally:
+        await relay.stop()
+    async with database.transaction() as session:
+        stamps = (await session.execute(select(OUTBOX.c.key, OUTBOX.c.sent_at))).all()
+    sent_at = dict(stamps)
+    assert sent_at["b"] == sent_at["c"] == sent_at["d"] != sent_at["first"]
+    events = await read_whole_topic(kafka_bootstrap_servers, topic, 4)
+    assert [event.key for event in events] == [b"first", b"b", b"c", b"d"]
+
+
+async def test_the_first_event_after_a_quiet_spell_does_not_wait_for_the_linger(
+    database: Database,
+    postgres_url: str,
+    kafka_bootstrap_servers: str,
+    kafka_topic_factory: TopicFactory,
+) -> None:
+    topic = await kafka_topic_factory()
+    relay = await listening_relay(
+        database, postgres_url, kafka_bootstrap_servers, linger_seconds=AN_HOUR
+    )
+    try:
+        await add_events(database, topic, ["k"])
+        await wait_until_all_sent(database, "the lone row published well within the linger")
+    finally:
+        await relay.stop()
 
 
 async def test_a_lost_listen_connection_is_opened_again_and_what_came_meanwhile_goes_out(

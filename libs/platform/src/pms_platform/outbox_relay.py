@@ -15,6 +15,14 @@ issues about one query per ``max_poll_interval_seconds``. While ``LISTEN`` is un
 it polls every ``poll_interval_seconds``; a lost ``LISTEN`` connection wakes it, and it
 listens again and runs a pass (which finds what was notified in the gap).
 
+Under load it lingers: after a pass that published something it waits
+``linger_seconds`` before the next, so the events committed meanwhile leave together, in
+one claim, one produce request and one mark, and every consumer fetches them in one batch.
+Without it each create was a pass of its own, and the passes, not the events, were what
+the relay, the broker and the consumers spent their time on (``bench/README.md``, 12-03
+evening). A first event after a quiet spell goes at once: the wait follows a pass, it does
+not precede one.
+
 Several instances may run: rows are claimed with ``FOR UPDATE SKIP LOCKED``, and a row
 waits while an earlier unsent row with the same key is claimed by another instance, so one
 key's events are published in id order. Delivery is at least once (a crash between the
@@ -98,6 +106,7 @@ class OutboxRelay:
         producer_factory: ProducerFactory | None = None,
         poll_interval_seconds: float = 1.0,
         max_poll_interval_seconds: float = 30.0,
+        linger_seconds: float = 0.015,
         batch_size: int = 200,
         parallel_keys: int = 64,
         send_timeout_seconds: float = 30.0,
@@ -119,6 +128,7 @@ class OutboxRelay:
         self._producer_factory = producer_factory
         self._poll_interval = poll_interval_seconds
         self._max_poll_interval = max(max_poll_interval_seconds, poll_interval_seconds)
+        self._linger = linger_seconds
         self._batch_size = batch_size
         self._parallel_keys = parallel_keys
         self._send_timeout = send_timeout_seconds
@@ -201,6 +211,8 @@ class OutboxRelay:
             self.consecutive_failures = 0
             if result.claimed >= self._batch_size:
                 continue  # more may be waiting
+            if result.claimed:
+                await self._back_off(self._linger)  # let the next events gather
             await self._purge.run_when_due()
             if result.claimed or not listening:
                 idle.reset()  # without LISTEN only polling finds rows: keep it short

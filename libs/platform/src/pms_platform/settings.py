@@ -137,3 +137,9 @@ class OutboxSettings(KafkaSettings):
     outbox_max_poll_interval_seconds: float = Field(
         default=30.0, gt=0, description="The longest pause between the relay's safety looks."
     )
+    outbox_linger_seconds: float = Field(
+        default=0.015,
+        ge=0,
+        description="After a pass that published events, how long the relay lets new ones "
+        "gather before the next pass (0: none). A first event after a quiet spell goes at once.",
+    )

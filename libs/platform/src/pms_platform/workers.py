@@ -130,4 +130,5 @@ def outbox_relay_worker(settings: OutboxSettings, database: Database, table: Tab
         client_id=settings.kafka_client_id,
         poll_interval_seconds=settings.outbox_poll_interval_seconds,
         max_poll_interval_seconds=settings.outbox_max_poll_interval_seconds,
+        linger_seconds=settings.outbox_linger_seconds,
     )
