@@ -18,7 +18,7 @@ from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH
 from pms_cli.bench.console_timing import CHROMIUM, measure_patient_list
 from pms_cli.bench.events import run_events
 from pms_cli.bench.figures import HALF_PEAK
-from pms_cli.bench.loadgen import LoadResult, run_oha
+from pms_cli.bench.loadgen import LoadResult, run_oha, run_wrk
 from pms_cli.bench.plan import BenchOptions
 from pms_cli.bench.replay import replay
 from pms_cli.bench.run_context import BenchContext, kafka_bootstrap_servers, postgres_admin_url
@@ -157,6 +157,14 @@ async def database_ceiling(run: BenchContext) -> ScenarioResult:
 async def create(run: BenchContext) -> ScenarioResult:
     result = ScenarioResult("create")
     token = await run.token()
+    # The run's warm-up only reads. Creates take other paths (the broker's produce and
+    # fetch, billing, the consumers), and the broker's JVM runs them at about twice the
+    # CPU until it has compiled them, so they get a warm-up of their own, not measured.
+    warm = run.write_script(
+        "create-warm", lua.create_script(run.patients_path(), token, f"{run.run_id}cw")
+    )
+    run.say(f"warming up ({run.plan.warmup_seconds:g} s of creates)")
+    await run_wrk(run.tools.wrk, run.target.url(PATIENTS_PATH), warm, 16, run.plan.warmup_seconds)
     for connections in run.plan.create_connections:
         # A tag per wrk run: counters restart with each run, emails must not repeat.
         tag = f"{run.run_id}c{connections}"
