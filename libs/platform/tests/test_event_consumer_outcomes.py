@@ -1,5 +1,5 @@
 """What the idempotent consumer reports: an outcome per event (applied, duplicate,
-dead-lettered), its metrics in the given registry under the service's prefix, and the
+dead-lettered, ignored), its metrics in the given registry under the service's prefix, and the
 dead-letter filter of a replay. Against the real PostgreSQL and Kafka."""
 
 import json
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Column, String, Table, insert
+from sqlalchemy import Column, String, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_platform.db import Database, service_metadata
@@ -72,13 +72,14 @@ def consumer_for(
     topics: tuple[str, str],
     registry: CollectorRegistry,
     should_dead_letter: DeadLetterFilter | None = None,
+    handler: NoteHandler | None = None,
 ) -> IdempotentConsumer[dict[str, Any]]:
     topic, dead_letters = topics
     return consumer_worker(
         KafkaSettings(service_name="notes", kafka_bootstrap_servers=bootstrap_servers),
         database,
         PROCESSED,
-        NoteHandler(),
+        handler or NoteHandler(),
         topics=[topic],
         group_id=f"test-{uuid.uuid4().hex}",
         dead_letter_topics={topic: dead_letters},
@@ -185,3 +186,41 @@ async def test_the_lag_of_each_assigned_partition_is_exported_and_dropped_at_sto
         await consumer.stop()
 
     assert sample(registry, "notes_consumer_lag", topic=topic, partition="0") is None
+
+
+class AsideHandler(NoteHandler):
+    """Applies every note but ``aside``, which it acknowledges without applying."""
+
+    def applies(self, message: dict[str, Any]) -> bool:
+        return bool(message["note"] != "aside")
+
+
+async def test_events_a_handler_does_not_apply_are_counted_ignored_and_leave_no_key(
+    database: Database, kafka_bootstrap_servers: str, topics: tuple[str, str]
+) -> None:
+    """Alone and in a batch beside an applied event, and a batch of them only: nothing
+    written for them, neither a processed-event key nor the handler's row."""
+    topic = topics[0]
+    registry = CollectorRegistry()
+    consumer = consumer_for(
+        database, kafka_bootstrap_servers, topics, registry, handler=AsideHandler()
+    )
+    try:
+        alone = await consumer.process(record(topic, 0, note("aside", "a1")))
+        mixed = [record(topic, 1, note("aside", "a2")), record(topic, 2, note("kept", "k1"))]
+        only_ignored = [
+            record(topic, 3, note("aside", "a3")),
+            record(topic, 4, note("aside", "a4")),
+        ]
+        done = [await consumer.process_batch(mixed), await consumer.process_batch(only_ignored)]
+    finally:
+        await consumer.stop()
+    async with database.transaction() as session:
+        keys = set((await session.scalars(select(PROCESSED.c.event_key))).all())
+        notes = list((await session.scalars(select(APPLIED.c.note))).all())
+
+    assert alone == EventOutcome.IGNORED
+    assert done == [2, 2]
+    assert (keys, notes) == ({"k1"}, ["kept"])
+    assert consumer.outcomes["ignored"] == 4
+    assert sample(registry, "notes_events_processed_total", topic=topic, outcome="ignored") == 4

@@ -223,6 +223,28 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_carr
     assert dead[1].headers["dlt-error-type"] == "PoisonEventError"
 
 
+async def test_a_creation_is_acknowledged_without_a_transaction_or_a_processed_key(
+    consuming: Billing, producer: EventProducer, topics: dict[str, str]
+) -> None:
+    """The account of a new patient comes from the gRPC call: billing has nothing to
+    write for ``PATIENT_CREATED``, not even the key that would guard against a replay."""
+    patient_id = await open_account(consuming)
+    created, updated = str(uuid.uuid4()), str(uuid.uuid4())
+    for event in (
+        patient_event(patient_id, "PATIENT_CREATED", created),
+        patient_event(patient_id, "PATIENT_UPDATED", updated, name="Cy Later"),
+    ):
+        await producer.send(topics["patient_topic"], key=patient_id, value=event)
+
+    await eventually(processed(consuming, updated))
+
+    assert await processed_keys(consuming) == {updated}
+    text = (await consuming.http.get("/metrics")).text
+    topic = topics["patient_topic"]
+    assert metric_value(text, "billing_events_processed_total", outcome="ignored") == 1
+    assert metric_value(text, "billing_events_processed_total", topic=topic, outcome="applied") == 1
+
+
 async def test_the_consumer_exports_its_outcomes_dead_letters_and_lag_on_metrics(
     consuming: Billing, producer: EventProducer, topics: dict[str, str]
 ) -> None:

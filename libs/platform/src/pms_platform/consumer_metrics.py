@@ -2,7 +2,8 @@
 (``analytics``, ``billing``), in the app's registry:
 
 - ``<prefix>_events_processed_total{topic,outcome}``: outcome ``applied``,
-  ``duplicate`` (applied before: a redelivery) or ``dead_lettered``;
+  ``duplicate`` (applied before: a redelivery), ``dead_lettered`` or ``ignored`` (of a
+  kind the service's handler does not apply);
 - ``<prefix>_events_failed_total{topic,error_type}``: events sent to the dead-letter
   topic, by the error that sent them there;
 - ``<prefix>_consumer_lag{topic,partition}``: records not yet consumed per assigned
@@ -22,7 +23,7 @@ class ConsumerMetrics:
     def __init__(self, registry: CollectorRegistry, prefix: str) -> None:
         self.processed = Counter(
             f"{prefix}_events_processed_total",
-            "Events consumed, by topic and outcome (applied, duplicate, dead_lettered)",
+            "Events consumed, by topic and outcome (applied, duplicate, dead_lettered, ignored)",
             ["topic", "outcome"],
             registry=registry,
         )

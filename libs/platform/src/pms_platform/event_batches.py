@@ -2,7 +2,9 @@
 :class:`~pms_platform.event_consumer.IdempotentConsumer`: the batch's processed-event
 keys claimed in one statement, its new events handled in order (all at once when the
 handler is a :class:`~pms_platform.event_handlers.BatchEventHandler`), one commit. Under
-load that is one transaction and one claim per batch instead of per event.
+load that is one transaction and one claim per batch instead of per event. Events a
+:class:`~pms_platform.event_handlers.SelectiveEventHandler` does not apply get no key, and
+a batch of only such events no transaction.
 
 Anything that fails rolls the whole batch back, and the consumer then applies its events
 one transaction each, which tells a poison event from its neighbours and retries the
@@ -24,6 +26,7 @@ from pms_platform.event_handlers import (
     EventHandler,
     EventOutcome,
     MessageT,
+    applies,
     fallback_event_key,
 )
 from pms_platform.kafka import ConsumedEvent
@@ -83,19 +86,27 @@ class BatchApplier(Generic[MessageT]):
             decoded = [(event, self._handler.decode(event)) for event in batch]
         except Exception:
             return (None, None)
+        wanted = [applies(self._handler, message) for _, message in decoded]
+        if not any(wanted):
+            return [EventOutcome.IGNORED] * len(batch)  # nothing to write, no transaction
         keys = [
             (self._handler.event_id(message) or fallback_event_key(event))[:255]
             for event, message in decoded
+        ]
+        claimed = [
+            (key, event.topic) for key, event, w in zip(keys, batch, wanted, strict=True) if w
         ]
         outcomes: list[EventOutcome] = []
         try:
             async with self._database.transaction() as session:
                 new_keys = await claim_event_keys(
-                    session, self._table, keys, [e.topic for e in batch]
+                    session, self._table, [k for k, _ in claimed], [t for _, t in claimed]
                 )
                 fresh: list[tuple[int, MessageT, ConsumedEvent]] = []
                 for index, ((event, message), key) in enumerate(zip(decoded, keys, strict=True)):
-                    if key in new_keys:
+                    if not wanted[index]:
+                        outcomes.append(EventOutcome.IGNORED)
+                    elif key in new_keys:
                         new_keys.discard(key)  # a second copy in this batch is a duplicate
                         fresh.append((index, message, event))
                         outcomes.append(EventOutcome.APPLIED)

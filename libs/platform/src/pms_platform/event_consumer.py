@@ -39,6 +39,7 @@ from pms_platform.event_handlers import (
     EventOutcome,
     MessageT,
     PoisonEventError,
+    applies,
     dead_letter_headers,
     fallback_event_key,
     is_transient,
@@ -235,8 +236,11 @@ class IdempotentConsumer(Generic[MessageT]):
         except Exception as error:
             outcome = await self._dead_letter(event, error)
         else:
-            with bound_request_id(event.headers.get(EventHeader.REQUEST_ID)):
-                outcome = await self._process(event, message, first_error)
+            if not applies(self._handler, message):
+                outcome = EventOutcome.IGNORED  # no transaction: nothing to write
+            else:
+                with bound_request_id(event.headers.get(EventHeader.REQUEST_ID)):
+                    outcome = await self._process(event, message, first_error)
         self._count(event, outcome)
         return outcome
 

@@ -30,6 +30,7 @@ class EventOutcome(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"  # applied before: a redelivery, skipped
     DEAD_LETTERED = "dead_lettered"
+    IGNORED = "ignored"  # of a kind its handler does not apply: nothing written
 
 
 class PoisonEventError(Exception):
@@ -64,6 +65,23 @@ class BatchEventHandler(EventHandler[MessageT], Protocol[MessageT]):
     async def handle_all(
         self, session: AsyncSession, items: Sequence[tuple[MessageT, ConsumedEvent]]
     ) -> None: ...
+
+
+@runtime_checkable
+class SelectiveEventHandler(EventHandler[MessageT], Protocol[MessageT]):
+    """A handler that applies only some of its topic's events (billing reads the patient
+    topic for updates and deletions; a creation is the gRPC call's business). The others
+    are acknowledged without a transaction and without a processed-event key: applying
+    nothing twice is harmless, so they need no protection against redelivery."""
+
+    def applies(self, message: MessageT) -> bool:
+        """Whether ``handle`` has anything to do with ``message``."""
+        ...
+
+
+def applies(handler: EventHandler[MessageT], message: MessageT) -> bool:
+    """Whether ``handler`` applies ``message``: every message, unless it is selective."""
+    return not isinstance(handler, SelectiveEventHandler) or handler.applies(message)
 
 
 def processed_events_table(metadata: MetaData, name: str = DEFAULT_PROCESSED_TABLE) -> Table:

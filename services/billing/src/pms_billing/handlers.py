@@ -1,6 +1,7 @@
 """Billing's inbound events: ``PatientEventHandler``, which decodes the ``patient``
 topic's events and calls the service, and ``patient_event_consumer``, the platform's
-idempotent consumer that runs it (one transaction per event). The events billing
+idempotent consumer that runs it (one transaction per batch; none for the events it
+ignores). The events billing
 publishes are in ``events.py``."""
 
 from prometheus_client import CollectorRegistry
@@ -22,12 +23,13 @@ from pms_platform.validation import validated
 from pms_platform.workers import consumer_worker
 
 _log = get_logger("pms.billing.events")  # the name its log lines have always carried
+_APPLIED_TYPES = frozenset({PatientEventType.UPDATED, PatientEventType.DELETED})
 
 
 class PatientEventHandler:
     """``PATIENT_UPDATED`` follows the patient's name and email; ``PATIENT_DELETED``
     closes their account; other types (``PATIENT_CREATED``: the account comes from the
-    gRPC call) are acknowledged and ignored."""
+    gRPC call) are acknowledged and ignored (:meth:`applies`)."""
 
     def __init__(self, service: BillingService) -> None:
         self._service = service
@@ -37,6 +39,11 @@ class PatientEventHandler:
 
     def event_id(self, message: PatientEvent) -> str | None:
         return message.event_id or None
+
+    def applies(self, message: PatientEvent) -> bool:
+        """Only updates and deletions change an account: the rest is acknowledged
+        without a transaction (one per create saved)."""
+        return message.event_type in _APPLIED_TYPES
 
     async def handle(
         self, session: AsyncSession, message: PatientEvent, event: ConsumedEvent
