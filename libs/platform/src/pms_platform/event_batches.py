@@ -26,7 +26,7 @@ from pms_platform.event_handlers import (
     EventHandler,
     EventOutcome,
     MessageT,
-    applies,
+    applies_filter,
     fallback_event_key,
 )
 from pms_platform.kafka import ConsumedEvent
@@ -75,6 +75,7 @@ class BatchApplier(Generic[MessageT]):
         self._database = database
         self._table = processed_table
         self._handler = handler
+        self._applies = applies_filter(handler)
 
     async def apply(self, batch: list[ConsumedEvent]) -> list[EventOutcome] | BatchFailure:
         """Each event's outcome, the batch applied and committed; else why not (a single
@@ -86,7 +87,7 @@ class BatchApplier(Generic[MessageT]):
             decoded = [(event, self._handler.decode(event)) for event in batch]
         except Exception:
             return (None, None)
-        wanted = [applies(self._handler, message) for _, message in decoded]
+        wanted = [self._applies(message) for _, message in decoded]
         if not any(wanted):
             return [EventOutcome.IGNORED] * len(batch)  # nothing to write, no transaction
         keys = [

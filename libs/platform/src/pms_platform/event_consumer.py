@@ -39,7 +39,7 @@ from pms_platform.event_handlers import (
     EventOutcome,
     MessageT,
     PoisonEventError,
-    applies,
+    applies_filter,
     dead_letter_headers,
     fallback_event_key,
     is_transient,
@@ -97,6 +97,7 @@ class IdempotentConsumer(Generic[MessageT]):
         self._database = database
         self._table = processed_table
         self._handler = handler
+        self._applies = applies_filter(handler)
         self._batches = BatchApplier(database, processed_table, handler)
         self._topics = list(topics)
         self._group_id = group_id
@@ -236,7 +237,7 @@ class IdempotentConsumer(Generic[MessageT]):
         except Exception as error:
             outcome = await self._dead_letter(event, error)
         else:
-            if not applies(self._handler, message):
+            if not self._applies(message):
                 outcome = EventOutcome.IGNORED  # no transaction: nothing to write
             else:
                 with bound_request_id(event.headers.get(EventHeader.REQUEST_ID)):

@@ -79,9 +79,16 @@ class SelectiveEventHandler(EventHandler[MessageT], Protocol[MessageT]):
         ...
 
 
-def applies(handler: EventHandler[MessageT], message: MessageT) -> bool:
-    """Whether ``handler`` applies ``message``: every message, unless it is selective."""
-    return not isinstance(handler, SelectiveEventHandler) or handler.applies(message)
+def applies_filter(handler: EventHandler[MessageT]) -> Callable[[MessageT], bool]:
+    """Which messages ``handler`` applies: its ``applies`` if it is selective, else all.
+    Asked once per consumer, not per event: a runtime protocol check is slow."""
+    if isinstance(handler, SelectiveEventHandler):
+        return handler.applies
+    return _every_message
+
+
+def _every_message(_message: object) -> bool:
+    return True
 
 
 def processed_events_table(metadata: MetaData, name: str = DEFAULT_PROCESSED_TABLE) -> Table:

@@ -211,7 +211,7 @@ class OutboxRelay:
             self.consecutive_failures = 0
             if result.claimed >= self._batch_size:
                 continue  # more may be waiting
-            if result.claimed:
+            if result.claimed and self._linger > 0:
                 await self._back_off(self._linger)  # let the next events gather
             await self._purge.run_when_due()
             if result.claimed or not listening:
