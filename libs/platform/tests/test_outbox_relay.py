@@ -279,14 +279,16 @@ async def test_events_committed_while_the_relay_lingers_leave_together_in_one_pa
     kafka_bootstrap_servers: str,
     kafka_topic_factory: TopicFactory,
 ) -> None:
-    """After a pass that published, the relay waits before the next: three events
-    committed 100 ms apart in that wait are claimed and marked in one transaction (one
-    ``sent_at``). Without the wait, each notification runs a pass of its own."""
+    """After a pass that published two events, the relay waits: three events committed
+    100 ms apart meanwhile are claimed and marked in one transaction (one ``sent_at``).
+    Without the wait, each notification runs a pass of its own."""
     topic = await kafka_topic_factory()
     relay = await listening_relay(database, postgres_url, kafka_bootstrap_servers, linger_seconds=3)
     try:
-        await add_events(database, topic, ["first"])
-        await wait_until_all_sent(database, "the first row published")
+        async with database.transaction() as session:  # one commit: one pass takes both
+            for key in ("first", "second"):
+                await enqueue(session, OUTBOX, topic=topic, key=key, value=key.encode())
+        await wait_until_all_sent(database, "the first two rows published")
         for key in ("b", "c", "d"):
             await add_events(database, topic, [key])
             await asyncio.sleep(0.1)
@@ -296,26 +298,32 @@ async def test_events_committed_while_the_relay_lingers_leave_together_in_one_pa
     async with database.transaction() as session:
         stamps = (await session.execute(select(OUTBOX.c.key, OUTBOX.c.sent_at))).all()
     sent_at = dict(stamps)
+    assert sent_at["first"] == sent_at["second"]
     assert sent_at["b"] == sent_at["c"] == sent_at["d"] != sent_at["first"]
-    events = await read_whole_topic(kafka_bootstrap_servers, topic, 4)
-    assert [event.key for event in events] == [b"first", b"b", b"c", b"d"]
+    events = await read_whole_topic(kafka_bootstrap_servers, topic, 5)
+    assert [event.key for event in events] == [b"first", b"second", b"b", b"c", b"d"]
 
 
-async def test_the_first_event_after_a_quiet_spell_does_not_wait_for_the_linger(
+async def test_the_first_event_after_a_quiet_spell_and_each_lone_one_after_it_go_at_once(
     database: Database,
     postgres_url: str,
     kafka_bootstrap_servers: str,
     kafka_topic_factory: TopicFactory,
 ) -> None:
+    """The linger (here an hour) follows a pass, it does not precede one, and a pass that
+    published a single event does not linger at all (light load)."""
     topic = await kafka_topic_factory()
     relay = await listening_relay(
         database, postgres_url, kafka_bootstrap_servers, linger_seconds=AN_HOUR
     )
     try:
-        await add_events(database, topic, ["k"])
-        await wait_until_all_sent(database, "the lone row published well within the linger")
+        for key in ("one", "two", "three"):
+            await add_events(database, topic, [key])
+            await wait_until_all_sent(database, f"the lone row {key!r} published at once")
     finally:
         await relay.stop()
+    events = await read_whole_topic(kafka_bootstrap_servers, topic, 3)
+    assert [event.key for event in events] == [b"one", b"two", b"three"]
 
 
 async def test_a_lost_listen_connection_is_opened_again_and_what_came_meanwhile_goes_out(

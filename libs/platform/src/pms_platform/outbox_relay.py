@@ -15,13 +15,15 @@ issues about one query per ``max_poll_interval_seconds``. While ``LISTEN`` is un
 it polls every ``poll_interval_seconds``; a lost ``LISTEN`` connection wakes it, and it
 listens again and runs a pass (which finds what was notified in the gap).
 
-Under load it lingers: after a pass that published something it waits
-``linger_seconds`` before the next, so the events committed meanwhile leave together, in
-one claim, one produce request and one mark, and every consumer fetches them in one batch.
-Without it each create was a pass of its own, and the passes, not the events, were what
-the relay, the broker and the consumers spent their time on (``bench/README.md``, 12-03
-evening). A first event after a quiet spell goes at once: the wait follows a pass, it does
-not precede one.
+Under load it lingers: after a pass that published more than one event (they come
+faster than one pass each) it waits ``linger_seconds`` before the next, so the events
+committed meanwhile leave together, in one claim, one produce request and one mark, and
+every consumer fetches them in one batch. Without it each create was a pass of its own, and
+the passes, not the events, were what the relay, the broker and the consumers spent their
+time on (``bench/README.md``, 12-03 evening). At light load every pass publishes one event
+and none waits: a wait after each of those cost a create up to 15 ms of lag (12-03 night).
+A first event after a quiet spell goes at once: the wait follows a pass, it does not
+precede one.
 
 Several instances may run: rows are claimed with ``FOR UPDATE SKIP LOCKED``, and a row
 waits while an earlier unsent row with the same key is claimed by another instance, so one
@@ -211,8 +213,8 @@ class OutboxRelay:
             self.consecutive_failures = 0
             if result.claimed >= self._batch_size:
                 continue  # more may be waiting
-            if result.claimed and self._linger > 0:
-                await self._back_off(self._linger)  # let the next events gather
+            if result.claimed > 1 and self._linger > 0:
+                await self._back_off(self._linger)  # events come fast: let the next gather
             await self._purge.run_when_due()
             if result.claimed or not listening:
                 idle.reset()  # without LISTEN only polling finds rows: keep it short

@@ -140,6 +140,6 @@ class OutboxSettings(KafkaSettings):
     outbox_linger_seconds: float = Field(
         default=0.015,
         ge=0,
-        description="After a pass that published events, how long the relay lets new ones "
-        "gather before the next pass (0: none). A first event after a quiet spell goes at once.",
+        description="After a pass that published more than one event, how long the relay "
+        "lets new ones gather before the next pass (0: never). A lone event never waits.",
     )
