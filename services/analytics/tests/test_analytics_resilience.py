@@ -165,3 +165,17 @@ def _other_group(topics: Topics) -> Topics:
         topics.billing_dead_letters,
         f"analytics-single-{uuid.uuid4().hex[:8]}",
     )
+
+
+async def test_the_summary_is_a_503_problem_while_the_database_is_unreachable(
+    analytics_factory: AnalyticsFactory,
+) -> None:
+    """The summary reads on a plain asyncpg connection, outside the ORM's session: an
+    outage there is still a 503 with ``Retry-After``, never a 500."""
+    unreachable = "postgresql+asyncpg://nobody:nothing@127.0.0.1:1/none"
+    async with analytics_factory(database_url=unreachable, background_workers=False) as svc:
+        response = await svc.http.get("/analytics/summary", headers=svc.auth())
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "retry-after" in response.headers
+    assert response.json()["type"].endswith("service-unavailable")

@@ -1,6 +1,6 @@
 """The analytics HTTP API (``/api/analytics/**`` at the gateway): thin routes over the
 reports of ``AnalyticsService`` (``app.state.analytics_service``), one transaction per
-request. ANALYST and ADMIN only.
+request (the summary, which dashboards poll, on a plain connection). ANALYST and ADMIN only.
 
 Dates are ``YYYY-MM-DD`` (UTC days), both ends included; the parameters are the query
 models of :mod:`pms_analytics.schemas`, so a bad one is a 400 naming its field.
@@ -19,7 +19,7 @@ from pms_analytics.schemas import (
     SummaryOut,
 )
 from pms_analytics.service import AnalyticsService
-from pms_platform.db import SessionDep
+from pms_platform.db import DatabaseDep, SessionDep
 from pms_platform.errors import ROLE_REFUSALS, BadRequestError, problem_responses
 from pms_platform.security import Role, require_roles
 
@@ -41,8 +41,9 @@ ServiceDep = Annotated[AnalyticsService, Depends(analytics_service)]
 
 
 @router.get("/summary", summary="Running totals of patients, accounts and invoices")
-async def read_summary(session: SessionDep, service: ServiceDep) -> SummaryOut:
-    return await service.summary(session)
+async def read_summary(database: DatabaseDep, service: ServiceDep) -> SummaryOut:
+    async with database.connection() as connection:
+        return await service.summary(connection)
 
 
 @router.get(

@@ -172,8 +172,8 @@ async def rebuild_command(settings: AnalyticsSettings) -> None:
     report = await rebuild(settings)
     database = Database.from_settings(settings)
     try:
-        async with database.transaction() as session:
-            totals = await AnalyticsService().summary(session)
+        async with database.connection() as connection:
+            totals = await AnalyticsService().summary(connection)
     finally:
         await database.dispose()
     _log.info(

@@ -1,6 +1,7 @@
 """All of the analytics service's SQL: ``AggregateWriter`` (the counters and the
 per-patient state, moved by each change, and the rebuild's emptying) and
-``ReportReader`` (the reports, which read the aggregate tables only).
+``ReportReader`` (the reports, which read the aggregate tables only) and ``SummaryReader``
+(the summary, which dashboards poll: plain asyncpg, no ORM, no transaction of its own).
 
 Writers add to counters with ``INSERT ... ON CONFLICT DO UPDATE SET n = n + delta``, all
 counter tables in one statement per event (or per batch of events), rows in sorted
@@ -13,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import asyncpg
 from sqlalchemy import case, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -287,3 +289,28 @@ class ReportReader:
             statement = statement.where(DailyBilling.currency == currency)
         statement = statement.order_by(DailyBilling.currency, DailyBilling.day)
         return (await self.session.scalars(statement)).all()
+
+
+_SUMMARY_TOTALS = "SELECT name, value FROM totals"
+_SUMMARY_CURRENCY_TOTALS = (
+    "SELECT currency, sum(issued_count), sum(issued_minor), sum(paid_count), sum(paid_minor),"
+    " sum(voided_count), sum(voided_minor) FROM daily_billing GROUP BY currency"
+)
+
+
+class SummaryReader:
+    """The summary's reads on a plain connection: each statement its own snapshot, as
+    they are in a read-committed transaction too, so nothing is lost by having none."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def totals(self) -> dict[str, int]:
+        return {row[0]: row[1] for row in await self.connection.fetch(_SUMMARY_TOTALS)}
+
+    async def currency_totals(self) -> dict[str, dict[str, int]]:
+        """All-time invoice figures (``issued_count``...) per currency."""
+        return {
+            row[0]: {figure: int(value) for figure, value in zip(_FIGURES, row[1:], strict=True)}
+            for row in await self.connection.fetch(_SUMMARY_CURRENCY_TOTALS)
+        }

@@ -1,8 +1,8 @@
 """Analytics' domain: ``AnalyticsService``, which applies the changes decoded from the
 events to the aggregates and answers the reports from them. No HTTP here; every method
 works in the caller's transaction (the consumer's for a change, the request's for a
-report) and never commits. Its clock, ``today``, dates the reports' default ranges and
-the ages of the demographics.
+report; the summary on the caller's plain connection) and never commits. Its clock,
+``today``, dates the reports' default ranges and the ages of the demographics.
 """
 
 from collections import Counter
@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TypeVar
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_analytics.age_bands import AGE_BANDS
@@ -25,7 +26,7 @@ from pms_analytics.aggregates import (
 )
 from pms_analytics.models import DailyBilling
 from pms_analytics.periods import Bucket, Granularity, bucket_start, buckets
-from pms_analytics.repository import AggregateWriter, CountChanges, ReportReader
+from pms_analytics.repository import AggregateWriter, CountChanges, ReportReader, SummaryReader
 from pms_analytics.schemas import (
     AgeBandOut,
     BillingTotals,
@@ -123,8 +124,10 @@ class AnalyticsService:
 
     # --- Reports ------------------------------------------------------------------
 
-    async def summary(self, session: AsyncSession) -> SummaryOut:
-        reader = ReportReader(session)
+    async def summary(self, connection: asyncpg.Connection) -> SummaryOut:
+        """On a plain connection (:meth:`~pms_platform.db.Database.connection`): the one
+        report dashboards poll, so it skips the ORM."""
+        reader = SummaryReader(connection)
         totals = await reader.totals()
 
         def total(name: TotalName) -> int:
