@@ -89,6 +89,23 @@ def test_teardown_removes_what_compose_down_left_and_reports_the_rest() -> None:
     assert ["podman", "network", "rm", "--force", "proj_default"] in podman.calls
 
 
+def test_every_started_container_leaves_its_whole_log_in_the_directory(tmp_path: Path) -> None:
+    podman = FakePodman(
+        {
+            "podman logs proj_db_1": [Result(0, "db ready\n", "")],
+            "podman logs proj_app_1": [Result(0, "app out\n", "app ReadTimeout\n")],
+        }
+    )
+    stack, _ = _stack(podman)
+    stack.started = ["db", "app"]
+
+    saved = stack.save_logs(tmp_path / "logs")
+
+    assert saved == [tmp_path / "logs" / "db.log", tmp_path / "logs" / "app.log"]
+    assert (tmp_path / "logs" / "app.log").read_text() == "app out\napp ReadTimeout\n"
+    assert (tmp_path / "logs" / "db.log").read_text() == "db ready\n"
+
+
 def test_the_build_takes_the_local_bases_and_the_gateway_its_target() -> None:
     bases = BaseImages("deb", "uv:1", "py:1", "py-build:1", "pg:1", "kafka:1")
     build = ImageBuild(

@@ -39,6 +39,8 @@ DEFAULT_PORT_OFFSET = 20000
 IMAGE_SIZE_LIMIT_BYTES = 200 * 1000 * 1000
 BUILD_ATTEMPTS = 5
 CONSOLE_INDEX = Path("console") / "dist" / "index.html"
+LOGS_DIR = Path(".pms") / "containers" / "logs"
+"""Where a failed suite leaves every container's log (the stack itself is torn down)."""
 IMAGE_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 """Where the local Python base's SSL_CERT_FILE points (Debian's bundle)."""
 
@@ -183,6 +185,9 @@ class ContainersTest:
                     timeout=3600,
                 )
                 self.log(f"end-to-end suite finished in {self.clock() - tested:.0f} s")
+                if suite.returncode != 0:
+                    saved = stack.save_logs(self.options.root / LOGS_DIR)
+                    self.log(f"the suite failed: {len(saved)} container logs kept in {LOGS_DIR}")
         finally:
             down = self.clock()
             left = stack.down()

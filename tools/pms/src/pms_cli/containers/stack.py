@@ -85,6 +85,18 @@ class Stack:
         self.log(f"--- the last lines of {service}:\n{logs.stdout}{logs.stderr}---")
         raise EngineError(f"{service} {why}")
 
+    def save_logs(self, directory: Path) -> list[Path]:
+        """Every started container's whole log, one file each in ``directory`` (a failed
+        suite's evidence: the stack is torn down right after)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        saved: list[Path] = []
+        for service in self.started:
+            logs = self.run(["podman", "logs", self.name(service)], timeout=60)
+            path = directory / f"{service}.log"
+            path.write_text(logs.stdout + logs.stderr, encoding="utf-8")
+            saved.append(path)
+        return saved
+
     def down(self) -> list[str]:
         """Remove all of the project; what could not be removed (empty when clean)."""
         self.run(self.compose("down", "--volumes", "--timeout", "10"), timeout=300)
