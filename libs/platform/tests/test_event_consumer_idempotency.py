@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pms_platform.db import Database, service_metadata
 from pms_platform.event_consumer import IdempotentConsumer
 from pms_platform.event_handlers import PoisonEventError, processed_events_table
-from pms_platform.kafka import ConsumedEvent, EventProducer
+from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer, group_offsets
 from pms_testing.databases import DatabaseFactory
 from pms_testing.kafka import TopicFactory, read_topic
 from pms_testing.polling import eventually
@@ -74,6 +74,7 @@ def consumer_for(
     topics: tuple[str, str],
     handler: NoteHandler,
     group_id: str | None = None,
+    **options: Any,
 ) -> IdempotentConsumer[dict[str, Any]]:
     topic, dead_letters = topics
     return IdempotentConsumer(
@@ -86,6 +87,7 @@ def consumer_for(
         dead_letter_topics={topic: dead_letters},
         max_attempts=3,
         backoff_initial_seconds=0.01,
+        **options,
     )
 
 
@@ -247,6 +249,61 @@ async def test_offsets_are_committed_so_a_restarted_member_resumes_after_them(
     async with database.transaction() as session:
         count = (await session.execute(select(func.count()).select_from(PROCESSED))).scalar()
     assert count == 1
+
+
+async def test_the_offsets_of_batches_in_quick_succession_are_committed_together(
+    database: Database,
+    kafka_bootstrap_servers: str,
+    topics: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    group = f"test-{uuid.uuid4().hex}"
+    commits: list[int] = []
+    commit = EventConsumer.commit
+
+    async def counted_commit(self: EventConsumer, events: Any) -> None:
+        commits.append(len(events))
+        await commit(self, events)
+
+    monkeypatch.setattr(EventConsumer, "commit", counted_commit)
+    consumer = consumer_for(
+        database,
+        kafka_bootstrap_servers,
+        topics,
+        NoteHandler(),
+        group,
+        offset_commit_interval_seconds=3600,
+    )
+    batches: list[int] = []
+    process_batch = consumer.process_batch
+
+    async def counted_batch(batch: list[ConsumedEvent]) -> int:
+        batches.append(len(batch))
+        return await process_batch(batch)
+
+    monkeypatch.setattr(consumer, "process_batch", counted_batch)
+
+    async def committed(offset: int) -> bool:
+        offsets = await group_offsets(kafka_bootstrap_servers, group)
+        return offsets.get((topics[0], 0)) == offset
+
+    await consumer.start()
+    try:
+        await send(kafka_bootstrap_servers, topics[0], note("first"))
+        await eventually(lambda: committed(1))  # caught up: committed without waiting
+        commits.clear()
+        batches.clear()
+        async with EventProducer(kafka_bootstrap_servers) as producer:
+            for index in range(6):  # apart: each reaches the consumer in a poll of its own
+                await producer.send(topics[0], key="k", value=note(f"n{index}"))
+                await asyncio.sleep(0.03)
+        await eventually(lambda: committed(7))
+    finally:
+        await consumer.stop()
+
+    assert len([size for size in batches if size]) >= 2  # several batches...
+    assert commits == [1]  # ...one commit, when the consumer had caught up
+    assert await applied_notes(database) == ["first", *(f"n{index}" for index in range(6))]
 
 
 async def test_stop_returns_at_once_while_the_loop_only_waits_for_records(

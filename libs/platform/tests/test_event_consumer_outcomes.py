@@ -21,7 +21,7 @@ from pms_platform.event_handlers import (
     processed_events_table,
 )
 from pms_platform.kafka import ConsumedEvent, EventProducer, topic_offsets
-from pms_platform.settings import KafkaSettings
+from pms_platform.settings import ConsumerSettings
 from pms_platform.workers import consumer_worker
 from pms_testing.databases import DatabaseFactory
 from pms_testing.kafka import TopicFactory, read_topic
@@ -76,7 +76,7 @@ def consumer_for(
 ) -> IdempotentConsumer[dict[str, Any]]:
     topic, dead_letters = topics
     return consumer_worker(
-        KafkaSettings(service_name="notes", kafka_bootstrap_servers=bootstrap_servers),
+        ConsumerSettings(service_name="notes", kafka_bootstrap_servers=bootstrap_servers),
         database,
         PROCESSED,
         handler or NoteHandler(),

@@ -1,5 +1,6 @@
 """An idempotent consumer loop: each event is applied once, and offsets are committed
-only after the transaction that applied it.
+only after the transaction that applied it (together, now and then:
+:mod:`pms_platform.offset_commits` says when).
 
 - A polled batch is applied in one transaction (its keys claimed in one statement);
   when anything in it fails, it rolls back and its events are taken one transaction
@@ -46,10 +47,12 @@ from pms_platform.event_handlers import (
 )
 from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
 from pms_platform.logging import get_logger
+from pms_platform.offset_commits import PendingOffsets
 from pms_platform.request_context import bound_request_id
 from pms_platform.retention import RetentionPurge
 
 _log = get_logger("pms.consumer")
+_LAST_COMMIT_TIMEOUT_SECONDS = 2.0
 
 
 class _Stopping(Exception):
@@ -63,7 +66,9 @@ class IdempotentConsumer(Generic[MessageT]):
     ``metrics`` receives each outcome, each dead letter and the lag after every poll;
     ``should_dead_letter`` may hold back a dead letter (see :data:`DeadLetterFilter`).
     ``max_poll_records``, ``fetch_max_wait_ms`` and ``idle_fetch_max_wait_ms`` tune the
-    Kafka consumer (see :class:`~pms_platform.kafka.EventConsumer`).
+    Kafka consumer (see :class:`~pms_platform.kafka.EventConsumer`);
+    ``offset_commit_interval_seconds`` spaces its offset commits (see
+    :class:`~pms_platform.offset_commits.PendingOffsets`).
 
     Waiting costs next to nothing: the loop waits on the broker (a fetch the broker holds
     until a record arrives or ``idle_fetch_max_wait_ms`` passes, once a poll found
@@ -91,6 +96,7 @@ class IdempotentConsumer(Generic[MessageT]):
         max_poll_records: int = 500,
         fetch_max_wait_ms: int = 500,
         idle_fetch_max_wait_ms: int = 5000,
+        offset_commit_interval_seconds: float = 1.0,
         consumer_factory: Callable[[], EventConsumer] | None = None,
         producer_factory: Callable[[], EventProducer] | None = None,
     ) -> None:
@@ -115,6 +121,9 @@ class IdempotentConsumer(Generic[MessageT]):
             batch_size=1000,
         )
         self._idle_fetch_max_wait_ms = idle_fetch_max_wait_ms
+        self._commit_interval = offset_commit_interval_seconds
+        self._offsets = PendingOffsets(offset_commit_interval_seconds)
+        self._dead_lettered = False  # in the batch being consumed
         self._metrics = metrics
         self._should_dead_letter = should_dead_letter
         self._consumer_factory = consumer_factory or (
@@ -167,6 +176,7 @@ class IdempotentConsumer(Generic[MessageT]):
         backoff = self._backoff_initial
         while not self._stopping.is_set():
             consumer = self._consumer_factory()
+            self._offsets = PendingOffsets(self._commit_interval)
             try:
                 await consumer.start()
                 backoff = self._backoff_initial
@@ -178,6 +188,12 @@ class IdempotentConsumer(Generic[MessageT]):
             finally:
                 if self._metrics is not None:
                     self._metrics.observe_lag({})  # no partitions assigned any more
+                with contextlib.suppress(Exception):
+                    # What waits is committed before the member leaves (a stop, or a
+                    # broker failure that replaces the Kafka consumer), in bounded time.
+                    await asyncio.wait_for(
+                        self._offsets.commit(consumer), _LAST_COMMIT_TIMEOUT_SECONDS
+                    )
                 with contextlib.suppress(Exception):
                     await consumer.stop()
 
@@ -202,12 +218,10 @@ class IdempotentConsumer(Generic[MessageT]):
             _log.warning("consumer lag unavailable", error=type(error).__name__)
 
     async def _consume_batch(self, consumer: EventConsumer, batch: list[ConsumedEvent]) -> None:
-        applied = batch[: await self.process_batch(batch)]
-        if applied:
-            try:
-                await consumer.commit(applied)
-            except Exception as error:  # e.g. a rebalance: redelivered, then skipped
-                _log.warning("offset commit failed", error=type(error).__name__)
+        self._dead_lettered = False
+        done = batch[: await self.process_batch(batch)]
+        self._offsets.add(done, urgent=self._dead_lettered)
+        await self._offsets.commit_if_due(consumer, caught_up=not batch)
         await self._purge.run_when_due()
 
     async def process_batch(self, batch: list[ConsumedEvent]) -> int:
@@ -294,6 +308,7 @@ class IdempotentConsumer(Generic[MessageT]):
             await self._publish_dead_letter(event, topic, headers)
         else:
             _log.info("dead letter held back", topic=event.topic, offset=event.offset)
+        self._dead_lettered = True
         if self._metrics is not None:
             self._metrics.failed.labels(event.topic, type(error).__name__).inc()
         return EventOutcome.DEAD_LETTERED

@@ -125,6 +125,19 @@ class KafkaSettings(ServiceSettings):
     kafka_client_id: str = "pms"
 
 
+class ConsumerSettings(KafkaSettings):
+    """Settings of a service that consumes events with the platform's consumer."""
+
+    consumer_offset_commit_interval_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="The longest the consumer's offsets wait before they are committed "
+        "together (0: after every batch). Sooner when it catches up or dead-letters an "
+        "event, and at a stop; applied events are recognised by their keys, so a member "
+        "that dies meanwhile only costs skipped duplicates.",
+    )
+
+
 class OutboxSettings(KafkaSettings):
     """Settings of a service that publishes events through the platform's outbox."""
 

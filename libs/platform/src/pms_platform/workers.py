@@ -25,7 +25,7 @@ from pms_platform.event_consumer import IdempotentConsumer
 from pms_platform.event_handlers import DeadLetterFilter, EventHandler
 from pms_platform.logging import get_logger
 from pms_platform.outbox_relay import OutboxRelay
-from pms_platform.settings import KafkaSettings, OutboxSettings
+from pms_platform.settings import ConsumerSettings, OutboxSettings
 
 _log = get_logger("pms.workers")
 
@@ -79,7 +79,7 @@ class LoopWorker:
 
 
 def consumer_worker(
-    settings: KafkaSettings,
+    settings: ConsumerSettings,
     database: Database,
     processed_table: Table,
     handler: EventHandler[MessageT],
@@ -100,7 +100,8 @@ def consumer_worker(
     absent). Given ``metrics_registry`` (the app's), the consumer registers its
     :class:`~pms_platform.consumer_metrics.ConsumerMetrics` there, named
     ``<metrics_prefix>_...`` (the service's name unless given). ``should_dead_letter``
-    may hold dead letters back (a replay). The rest tunes the Kafka consumer.
+    may hold dead letters back (a replay). The rest, and the settings' offset commit
+    interval, tune the Kafka consumer.
     """
     metrics = None
     if metrics_registry is not None:
@@ -118,6 +119,7 @@ def consumer_worker(
         should_dead_letter=should_dead_letter,
         max_poll_records=max_poll_records,
         fetch_max_wait_ms=fetch_max_wait_ms,
+        offset_commit_interval_seconds=settings.consumer_offset_commit_interval_seconds,
     )
 
 

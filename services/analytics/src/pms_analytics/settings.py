@@ -4,10 +4,10 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from pms_platform.security import TokenSettings
-from pms_platform.settings import DatabaseSettings, KafkaSettings
+from pms_platform.settings import ConsumerSettings, DatabaseSettings
 
 
-class AnalyticsSettings(DatabaseSettings, KafkaSettings, TokenSettings):
+class AnalyticsSettings(DatabaseSettings, ConsumerSettings, TokenSettings):
     model_config = SettingsConfigDict(env_prefix="PMS_ANALYTICS_", extra="ignore", frozen=True)
 
     service_name: str = "analytics"

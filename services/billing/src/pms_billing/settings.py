@@ -4,10 +4,10 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from pms_platform.security import TokenSettings
-from pms_platform.settings import DatabaseSettings, OutboxSettings
+from pms_platform.settings import ConsumerSettings, DatabaseSettings, OutboxSettings
 
 
-class BillingSettings(DatabaseSettings, OutboxSettings, TokenSettings):
+class BillingSettings(DatabaseSettings, OutboxSettings, ConsumerSettings, TokenSettings):
     model_config = SettingsConfigDict(env_prefix="PMS_BILLING_", extra="ignore", frozen=True)
 
     service_name: str = "billing"
