@@ -5,7 +5,7 @@ import os
 import threading
 from typing import Any
 
-from pms_cli.bench.idle import idle_cpu_percent, idle_cpu_text
+from pms_cli.bench.idle import idle_cpu_percent, idle_cpu_text, wait_until_quiet
 from pms_cli.bench.procs import Watched
 from pms_cli.bench.report import render_markdown
 
@@ -52,3 +52,32 @@ def test_the_report_gives_each_process_idle_cpu_and_the_window() -> None:
 
 def test_the_report_says_when_idle_cpu_was_not_measured() -> None:
     assert idle_cpu_text(_result({})) == "Idle CPU: not measured."
+
+
+async def test_the_wait_for_quiet_ends_as_soon_as_a_window_is_quiet() -> None:
+    sleeper = await asyncio.create_subprocess_exec("sleep", "30")
+    try:
+        waited = await wait_until_quiet([Watched("asleep", 0, (sleeper.pid,))], 5.0, 0.1)
+    finally:
+        sleeper.kill()
+        await sleeper.wait()
+
+    assert waited < 1.0  # the first window was quiet
+
+
+async def test_the_wait_for_quiet_gives_up_after_its_longest_wait_while_busy() -> None:
+    stop = threading.Event()
+
+    def burn() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+
+    burner = threading.Thread(target=burn)
+    burner.start()
+    try:
+        waited = await wait_until_quiet([Watched("busy", 0, (os.getpid(),))], 0.5, 0.1)
+    finally:
+        stop.set()
+        burner.join()
+
+    assert waited >= 0.5  # every window was busier than QUIET_PERCENT: it waited them all

@@ -31,6 +31,26 @@ async def idle_cpu_percent(watched: list[procs.Watched], window_seconds: float) 
     return {name: round(100 * (after[name] - before.get(name, 0.0)) / elapsed, 3) for name in after}
 
 
+QUIET_PERCENT = 20.0
+"""The platform is quiet when all its processes together use less than this much of one
+core (idle it uses about 1 %; the tail of a load run, draining backlogs, far more)."""
+
+
+async def wait_until_quiet(
+    watched: list[procs.Watched], max_seconds: float, window_seconds: float = 1.0
+) -> float:
+    """Wait until a ``window_seconds`` window in which the ``watched`` processes together
+    used less than :data:`QUIET_PERCENT` of a core (or ``max_seconds`` passed); the seconds
+    waited. A steady-rate run that starts while the previous run's backlog (consumers
+    catching up, autovacuum) still drains would measure that backlog, not its own rate."""
+    started = time.monotonic()
+    while time.monotonic() - started < max_seconds:
+        percent = await idle_cpu_percent(watched, window_seconds)
+        if sum(percent.values()) < QUIET_PERCENT:
+            break
+    return time.monotonic() - started
+
+
 async def record_idle_cpu(run: "BenchRun") -> None:
     """Measure the idle CPU of the run's watched processes into its ``resources``."""
     resources = run.scenarios.get("resources")

@@ -18,6 +18,7 @@ from pms_cli.bench.client import LOGIN_PATH, PATIENTS_PATH
 from pms_cli.bench.console_timing import CHROMIUM, measure_patient_list
 from pms_cli.bench.events import run_events
 from pms_cli.bench.figures import HALF_PEAK
+from pms_cli.bench.idle import wait_until_quiet
 from pms_cli.bench.loadgen import LoadResult, run_oha, run_wrk
 from pms_cli.bench.plan import BenchOptions
 from pms_cli.bench.replay import replay
@@ -236,6 +237,8 @@ STEADY_SHARE_OF_CREATE_PEAK = 0.8
 """Issue 15's events target: the lag while creating steadily at 80 % of the create peak."""
 HALF_CREATE_PEAK = 0.5
 """Issue 15's create latency target: p99 (CO-corrected) at half the create peak."""
+QUIET_WAIT_MAX_SECONDS = 30.0
+"""How long each events rate waits for the platform to be quiet before it starts."""
 EVENTS_RATE_WITHOUT_PEAK = 100.0
 
 
@@ -266,6 +269,8 @@ async def events(run: BenchContext) -> ScenarioResult:
     rates = sorted({*run.plan.events_extra_rates, main_rate, *([half_rate] if half_rate else [])})
     by_rate = []
     for rate in rates:
+        waited = await wait_until_quiet(run.watched, QUIET_WAIT_MAX_SECONDS)
+        run.say(f"events at {rate:g}/s: the platform was quiet after {waited:.1f} s")
         token = await run.token()
         before = procs.cpu_snapshot(run.watched)
         outcome = await run_events(
