@@ -5,7 +5,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from pms_contracts.patient_event_pb2 import PatientEvent
-from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
+from pms_platform.kafka import GATHER_MIN_BYTES, ConsumedEvent, EventConsumer, EventProducer
 from pms_testing.kafka import TopicFactory
 
 pytestmark = pytest.mark.integration
@@ -91,3 +91,44 @@ async def test_an_idle_consumer_lets_the_broker_hold_its_fetch_and_still_gets_a_
     assert idle_polls_with_the_long_wait >= 3
     assert [event.value for event in batch] == [b"wake up"]
     assert wait_after == 50
+
+
+async def test_a_stream_of_records_is_gathered_by_the_broker_and_a_lone_one_is_not(
+    kafka_bootstrap_servers: str, kafka_topic_factory: TopicFactory
+) -> None:
+    """After a poll of several records the broker holds the next fetch (up to the gathering
+    wait), so records sent apart meanwhile come in one batch; after a poll of one record,
+    fetches are answered at once again."""
+    topic = await kafka_topic_factory()
+    consumer = EventConsumer(
+        kafka_bootstrap_servers,
+        [topic],
+        group_id=f"test-{uuid.uuid4().hex}",
+        fetch_max_wait_ms=50,
+        gather_max_wait_ms=1000,
+    )
+    async with EventProducer(kafka_bootstrap_servers) as producer:
+        for index in range(5):  # before the consumer starts: its first fetch takes them all
+            await producer.send(topic, key="k", value=f"first {index}".encode())
+        batches: list[list[bytes]] = []
+        fetches: list[tuple[int, int]] = []
+        async with consumer, asyncio.timeout(30):
+            async for batch in consumer.batches(timeout_ms=100):
+                if not batch:
+                    continue
+                batches.append([event.value for event in batch])
+                fetches.append((consumer.fetch_max_wait_ms, consumer.fetch_min_bytes))
+                if len(batches) == 1:
+                    for index in range(3):  # apart, but all within the gathering wait
+                        await producer.send(topic, key="k", value=f"streamed {index}".encode())
+                        await asyncio.sleep(0.02)
+                elif len(batches) == 2:
+                    await producer.send(topic, key="k", value=b"lone")
+                elif b"lone" in batches[-1]:
+                    break
+
+    assert len(batches[0]) == 5
+    assert batches[1] == [b"streamed 0", b"streamed 1", b"streamed 2"]  # one batch, not three
+    assert batches[-1] == [b"lone"]
+    assert fetches[0] == (1000, GATHER_MIN_BYTES)  # several records: gather
+    assert fetches[-1] == (50, 1)  # one record: answered at once again

@@ -65,8 +65,8 @@ class IdempotentConsumer(Generic[MessageT]):
 
     ``metrics`` receives each outcome, each dead letter and the lag after every poll;
     ``should_dead_letter`` may hold back a dead letter (see :data:`DeadLetterFilter`).
-    ``max_poll_records``, ``fetch_max_wait_ms`` and ``idle_fetch_max_wait_ms`` tune the
-    Kafka consumer (see :class:`~pms_platform.kafka.EventConsumer`);
+    ``max_poll_records``, ``fetch_max_wait_ms``, ``idle_fetch_max_wait_ms`` and
+    ``gather_max_wait_ms`` tune the Kafka consumer (see :class:`~pms_platform.kafka.EventConsumer`);
     ``offset_commit_interval_seconds`` spaces its offset commits (see
     :class:`~pms_platform.offset_commits.PendingOffsets`).
 
@@ -96,6 +96,7 @@ class IdempotentConsumer(Generic[MessageT]):
         max_poll_records: int = 500,
         fetch_max_wait_ms: int = 500,
         idle_fetch_max_wait_ms: int = 5000,
+        gather_max_wait_ms: int = 0,
         offset_commit_interval_seconds: float = 1.0,
         consumer_factory: Callable[[], EventConsumer] | None = None,
         producer_factory: Callable[[], EventProducer] | None = None,
@@ -135,6 +136,7 @@ class IdempotentConsumer(Generic[MessageT]):
                 max_poll_records=max_poll_records,
                 fetch_max_wait_ms=fetch_max_wait_ms,
                 idle_fetch_max_wait_ms=idle_fetch_max_wait_ms,
+                gather_max_wait_ms=gather_max_wait_ms,
             )
         )
         self._producer_factory = producer_factory or (

@@ -112,6 +112,12 @@ class EventProducer:
         return DeliveredEvent(metadata.topic, metadata.partition, metadata.offset)
 
 
+GATHER_MIN_BYTES = 64 * 1024
+"""What a gathering fetch waits for (see ``EventConsumer``): well above what a moderate
+stream brings in the gathering wait, so that the wait ends it; a heavy stream (a replay)
+fills it at once and is not slowed."""
+
+
 class EventConsumer:
     """A consumer-group member that commits offsets only when told to, after the
     consumer's own work (a database commit) is durable."""
@@ -126,6 +132,7 @@ class EventConsumer:
         max_poll_records: int = 500,
         fetch_max_wait_ms: int = 500,
         idle_fetch_max_wait_ms: int | None = None,
+        gather_max_wait_ms: int = 0,
     ) -> None:
         """``fetch_max_wait_ms``: how long the broker may hold a fetch that finds no new
         records. aiokafka has one fetch in flight per broker, so while it waits on idle
@@ -136,9 +143,19 @@ class EventConsumer:
         nothing, until records come again. Idle, every partition is in the one fetch and
         the broker answers it as soon as any of them gets a record, so a long wait delays
         nothing; it only spares the round trips (a short ``fetch_max_wait_ms`` costs
-        1000 / it fetches a second). Keep it well below the request timeout (40 s)."""
+        1000 / it fetches a second). Keep it well below the request timeout (40 s).
+
+        ``gather_max_wait_ms``: once a poll brought more than one record (they stream in
+        faster than a poll each), the broker holds the next fetch until
+        :data:`GATHER_MIN_BYTES` have come or this much time has passed, so that a
+        moderate stream arrives in batches instead of a record a fetch (the broker
+        answers a fetch as soon as it has one record, and aiokafka fetches a partition
+        again only once its records were handed out: the client cannot gather them).
+        A poll of one record goes back to answering at once, so a lone record never
+        waits; 0: never gather."""
         self._fetch_max_wait_ms = fetch_max_wait_ms
         self._idle_fetch_max_wait_ms = idle_fetch_max_wait_ms
+        self._gather_max_wait_ms = gather_max_wait_ms
         self._consumer = AIOKafkaConsumer(
             *topics,
             bootstrap_servers=bootstrap_servers,
@@ -185,12 +202,8 @@ class EventConsumer:
         while True:
             wait_ms = idle_timeout_ms if idle and idle_timeout_ms is not None else timeout_ms
             polled = await self._consumer.getmany(timeout_ms=wait_ms)
-            if idle == bool(polled):
-                idle = not polled
-                if self._idle_fetch_max_wait_ms is not None:
-                    self._set_fetch_max_wait(
-                        self._idle_fetch_max_wait_ms if idle else self._fetch_max_wait_ms
-                    )
+            idle = not polled
+            self._set_fetch(sum(len(records) for records in polled.values()))
             yield [
                 ConsumedEvent(
                     topic=record.topic,
@@ -212,13 +225,31 @@ class EventConsumer:
         fetcher = getattr(self._consumer, "_fetcher", None)
         return int(getattr(fetcher, "_fetch_max_wait_ms", self._fetch_max_wait_ms))
 
-    def _set_fetch_max_wait(self, wait_ms: int) -> None:
-        # aiokafka has no public setter, but its fetcher reads this attribute for every
-        # fetch request it builds (test_kafka_integration checks it on the pinned
-        # version). Should it go, the wait just stays as configured.
+    @property
+    def fetch_min_bytes(self) -> int:
+        """How much the broker now waits for before it answers a fetch (more than one
+        byte while a stream of records is being gathered)."""
+        fetcher = getattr(self._consumer, "_fetcher", None)
+        return int(getattr(fetcher, "_fetch_min_bytes", 1))
+
+    def _set_fetch(self, polled: int) -> None:
+        """The next fetches' wait and minimum size, after a poll of ``polled`` records."""
+        if not polled:
+            if self._idle_fetch_max_wait_ms is None:
+                return
+            wait_ms, min_bytes = self._idle_fetch_max_wait_ms, 1
+        elif polled > 1 and self._gather_max_wait_ms > 0:
+            wait_ms, min_bytes = self._gather_max_wait_ms, GATHER_MIN_BYTES
+        else:
+            wait_ms, min_bytes = self._fetch_max_wait_ms, 1
+        # aiokafka has no public setter, but its fetcher reads these attributes for every
+        # fetch request it builds (test_kafka_integration checks them on the pinned
+        # version). Should they go, the fetches just stay as configured.
         fetcher = getattr(self._consumer, "_fetcher", None)
         if fetcher is not None and hasattr(fetcher, "_fetch_max_wait_ms"):
             fetcher._fetch_max_wait_ms = wait_ms
+        if fetcher is not None and hasattr(fetcher, "_fetch_min_bytes"):
+            fetcher._fetch_min_bytes = min_bytes
 
     async def commit(self, events: Sequence[ConsumedEvent]) -> None:
         """Commit, per partition, the offset after the last of ``events``."""

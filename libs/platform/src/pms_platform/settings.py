@@ -136,6 +136,12 @@ class ConsumerSettings(KafkaSettings):
         "event, and at a stop; applied events are recognised by their keys, so a member "
         "that dies meanwhile only costs skipped duplicates.",
     )
+    consumer_gather_max_wait_ms: int = Field(
+        default=10,
+        ge=0,
+        description="After a poll that brought more than one event, how long the broker may "
+        "gather the next ones into one fetch (0: never). A lone event never waits.",
+    )
 
 
 class OutboxSettings(KafkaSettings):

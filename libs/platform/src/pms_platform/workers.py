@@ -101,7 +101,7 @@ def consumer_worker(
     :class:`~pms_platform.consumer_metrics.ConsumerMetrics` there, named
     ``<metrics_prefix>_...`` (the service's name unless given). ``should_dead_letter``
     may hold dead letters back (a replay). The rest, and the settings' offset commit
-    interval, tune the Kafka consumer.
+    interval and gathering wait, tune the Kafka consumer.
     """
     metrics = None
     if metrics_registry is not None:
@@ -120,6 +120,7 @@ def consumer_worker(
         max_poll_records=max_poll_records,
         fetch_max_wait_ms=fetch_max_wait_ms,
         offset_commit_interval_seconds=settings.consumer_offset_commit_interval_seconds,
+        gather_max_wait_ms=settings.consumer_gather_max_wait_ms,
     )
 
 
