@@ -113,7 +113,8 @@ def billing_change(message: BillingEvent, event: ConsumedEvent) -> BillingChange
 
 class AnalyticsEventHandler:
     """One handler for both topics (the record's topic says which message it holds):
-    every valid change goes to :meth:`AnalyticsService.apply_change`."""
+    every valid change goes to :meth:`AnalyticsService.apply_changes`, alone or with the
+    rest of its batch."""
 
     def __init__(self, service: AnalyticsService, patient_topic: str, billing_topic: str) -> None:
         self._service = service
@@ -133,7 +134,7 @@ class AnalyticsEventHandler:
     async def handle(
         self, session: AsyncSession, message: AnalyticsChange, event: ConsumedEvent
     ) -> None:
-        await self._service.apply_change(session, message)
+        await self._service.apply_changes(session, [message])
 
     async def handle_all(
         self, session: AsyncSession, items: Sequence[tuple[AnalyticsChange, ConsumedEvent]]

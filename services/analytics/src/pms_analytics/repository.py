@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import asyncpg
-from sqlalchemy import case, func, literal, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import case, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_analytics.age_bands import AGE_BANDS, band_thresholds
@@ -31,7 +30,6 @@ from pms_analytics.models import (
     ActiveBirthDate,
     DailyBilling,
     DailyRegistrations,
-    PatientState,
     Total,
     processed_events,
 )
@@ -132,39 +130,6 @@ class AggregateWriter:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def patient_for_update(self, patient_id: uuid.UUID) -> PatientSnapshot | None:
-        """The patient's state, locked until the transaction ends."""
-        row = (
-            await self.session.execute(
-                select(
-                    PatientState.active,
-                    PatientState.date_of_birth,
-                    PatientState.registered_date,
-                    PatientState.last_event_at,
-                )
-                .where(PatientState.patient_id == patient_id)
-                .with_for_update()
-            )
-        ).first()
-        return None if row is None else PatientSnapshot(*row)
-
-    async def save_patient(
-        self, patient_id: uuid.UUID, state: PatientSnapshot, *, exists: bool
-    ) -> None:
-        """Write the state; a plain INSERT for a new patient, so that a concurrent first
-        event for the same patient fails (and is retried) instead of being miscounted."""
-        values = {
-            "active": state.active,
-            "date_of_birth": state.date_of_birth,
-            "registered_date": state.registered_date,
-            "last_event_at": state.last_event_at,
-        }
-        if exists:
-            statement = update(PatientState).where(PatientState.patient_id == patient_id)
-            await self.session.execute(statement.values(**values))
-        else:
-            await self.session.execute(insert(PatientState).values(patient_id=patient_id, **values))
-
     async def patients_for_update(
         self, patient_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, PatientSnapshot]:
@@ -178,8 +143,9 @@ class AggregateWriter:
         new: Mapping[uuid.UUID, PatientSnapshot],
         known: Mapping[uuid.UUID, PatientSnapshot],
     ) -> None:
-        """:meth:`save_patient` for many: ``new`` rows by plain INSERT (a concurrent first
-        event for one of them fails the batch), ``known`` ones updated; one statement each."""
+        """Write the states: ``new`` rows by plain INSERT, so that a concurrent first event
+        for one of them fails (and is retried) instead of being miscounted; ``known`` ones
+        updated; one statement each."""
         for statement, states in ((_INSERT_PATIENTS, new), (_UPDATE_PATIENTS, known)):
             if states:
                 rows = sorted(states.items())

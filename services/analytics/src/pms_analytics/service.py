@@ -57,7 +57,7 @@ def today_utc() -> date:
 
 
 class AnalyticsService:
-    """The aggregates (write side: :meth:`apply_change`, :meth:`empty_aggregates`) and
+    """The aggregates (write side: :meth:`apply_changes`, :meth:`empty_aggregates`) and
     the reports read from them. ``today`` is the reports' clock (the UTC day)."""
 
     def __init__(self, today: Callable[[], date] = today_utc) -> None:
@@ -65,23 +65,15 @@ class AnalyticsService:
 
     # --- Write side ---------------------------------------------------------------
 
-    async def apply_change(self, session: AsyncSession, change: AnalyticsChange) -> None:
-        """Move the aggregates by what ``change`` makes different."""
-        writer = AggregateWriter(session)
-        if isinstance(change, BillingChange):
-            effect = billing_effect(change)
-            invoices = () if effect.invoice is None else (effect.invoice,)
-            await writer.add_counts(CountChanges(totals=effect.totals, invoices=invoices))
-            return
-        await _apply_patient_change(writer, change)
-
     async def apply_changes(
         self, session: AsyncSession, changes: Sequence[AnalyticsChange]
     ) -> None:
-        """:meth:`apply_change` for each of ``changes`` in order, with a few statements for
-        them all: their patients' states locked and read at once, the effects summed in
-        memory (a patient changed twice sees its first change), the states written and
-        the counters moved once."""
+        """Move the aggregates by what each of ``changes`` makes different, in order, with a
+        few statements for them all (one change or a batch's): their patients' states
+        locked and read at once (locked first: a patient's row decides the differences,
+        and the lock keeps them right if another consumer handles this patient at the same
+        time, in a rebalance), the effects summed in memory (a patient changed twice sees
+        its first change), the states written and the counters moved once."""
         writer = AggregateWriter(session)
         known = await writer.patients_for_update(
             list({change.patient_id for change in changes if isinstance(change, PatientChange)})
@@ -222,22 +214,6 @@ class AnalyticsService:
                 for currency in sorted(per_currency)
             ],
         )
-
-
-async def _apply_patient_change(writer: AggregateWriter, change: PatientChange) -> None:
-    # Locked first: the patient's row decides the differences, and the lock keeps them
-    # right if another consumer handles this patient at the same time (a rebalance).
-    before = await writer.patient_for_update(change.patient_id)
-    effect = patient_effect(before, change)
-    if effect.state is not None:
-        await writer.save_patient(change.patient_id, effect.state, exists=before is not None)
-    await writer.add_counts(
-        CountChanges(
-            totals=effect.totals,
-            registrations=effect.registrations,
-            active_birth_dates=effect.active_birth_dates,
-        )
-    )
 
 
 def _currency_revenue(
