@@ -9,9 +9,10 @@ from pms_cli.bench.kafka_probe import to_kafka_ms
 from pms_cli.bench.loadgen import LoadResult
 from pms_cli.bench.plan import BenchOptions
 from pms_cli.bench.replay import rebuild_figures
+from pms_cli.bench.report import render_markdown
 from pms_cli.bench.run_context import BenchContext
 from pms_cli.bench.scenario_results import ScenarioResult
-from pms_cli.bench.scenarios import half_peak_create_rate, steady_events_rate
+from pms_cli.bench.scenarios import cpu_ms_per_request, half_peak_create_rate, steady_events_rate
 
 
 def test_each_201_is_matched_to_the_first_later_poll_reaching_its_count() -> None:
@@ -91,6 +92,18 @@ def test_an_events_rate_asked_for_wins_and_without_a_create_peak_it_is_100() -> 
 def test_the_create_latency_is_measured_at_half_the_create_peak() -> None:
     assert half_peak_create_rate(_run_with_create_peak(170.0)) == 85.0
     assert half_peak_create_rate(_run_with_create_peak(None)) is None
+
+
+def test_each_events_rate_has_its_own_cpu_per_create_in_the_report() -> None:
+    cpu = cpu_ms_per_request({"patients": 0.52, "postgres": 0.31}, 200)
+    assert cpu == {"patients": 2.6, "postgres": 1.55, "total": 4.15}
+    assert cpu_ms_per_request({"patients": 1.0}, 0) == {}
+
+    rate = {"target_rate": 171.0, "achieved_rate": 170.2, "lag_ms": {}, "cpu_ms_per_create": cpu}
+    events = {"status": "measured", "by_rate": [rate]}
+    page = render_markdown({"meta": {}, "scenarios": {"events": events}})
+
+    assert "CPU per create 4.2 ms, all processes" in page
 
 
 def test_the_replay_figures_come_from_the_rebuilds_last_line() -> None:

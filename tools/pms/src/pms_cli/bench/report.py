@@ -218,6 +218,12 @@ def _events_row(run: dict[str, Any]) -> list[str]:
         if isinstance(kafka, dict)
         else ""
     )
+    cpu = run.get("cpu_ms_per_create")
+    cpu_text = (
+        f"; CPU per create {_number(cpu['total'])} ms, all processes"
+        if isinstance(cpu, dict) and "total" in cpu
+        else ""
+    )
     return [
         f"events lag, {_number(run.get('target_rate'), 0)} creates/s asked, "
         f"{_number(run.get('achieved_rate'))} kept up "
@@ -227,7 +233,7 @@ def _events_row(run: dict[str, Any]) -> list[str]:
         f"(poll every {_number(run.get('poll_period_ms'), 0)} ms; "
         f"{run.get('never_counted', 0)} never counted; create p50 "
         f"{_number(create.get('p50'), 0)} ms, p99 {_number(create.get('p99'), 0)} ms"
-        f"{to_kafka})",
+        f"{to_kafka}{cpu_text})",
     ]
 
 

@@ -242,6 +242,15 @@ QUIET_WAIT_MAX_SECONDS = 30.0
 EVENTS_RATE_WITHOUT_PEAK = 100.0
 
 
+def cpu_ms_per_request(used: dict[str, float], requests: int) -> dict[str, float]:
+    """Each process's CPU seconds over one run as milliseconds per request, and their sum
+    as ``total`` (empty without requests): the figure of one events rate alone."""
+    if requests <= 0:
+        return {}
+    per_process = {name: round(1000 * seconds / requests, 2) for name, seconds in used.items()}
+    return {**per_process, "total": round(sum(per_process.values()), 2)}
+
+
 def _create_peak(run: BenchContext) -> float | None:
     create = run.scenarios.get("create")
     return create.peak if create is not None and create.measured else None
@@ -285,10 +294,9 @@ async def events(run: BenchContext) -> ScenarioResult:
         if not str(outcome["status"]).startswith("measured"):
             result.status = str(outcome["status"])
             return result
-        result.add_cpu(
-            {name: after[name] - before.get(name, 0.0) for name in after},
-            int(outcome["created"]),
-        )
+        used = {name: after[name] - before.get(name, 0.0) for name in after}
+        result.add_cpu(used, int(outcome["created"]))
+        outcome["cpu_ms_per_create"] = cpu_ms_per_request(used, int(outcome["created"]))
         lag = outcome["lag_ms"]
         run.say(
             f"events at {rate:g}/s: {outcome['achieved_rate']} creates/s kept up, lag p50 "
