@@ -3,6 +3,8 @@
 import asyncio
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pms_cli.bench.idle import idle_cpu_percent, idle_cpu_text, wait_until_quiet
@@ -10,8 +12,9 @@ from pms_cli.bench.procs import Watched
 from pms_cli.bench.report import render_markdown
 
 
-async def test_a_busy_process_shows_its_cpu_and_a_sleeping_one_none() -> None:
-    sleeper = await asyncio.create_subprocess_exec("sleep", "30")
+@contextmanager
+def burning_cpu() -> Iterator[None]:
+    """This process keeps a core busy (a thread spinning) until the block ends."""
     stop = threading.Event()
 
     def burn() -> None:
@@ -21,12 +24,20 @@ async def test_a_busy_process_shows_its_cpu_and_a_sleeping_one_none() -> None:
     burner = threading.Thread(target=burn)
     burner.start()
     try:
-        percent = await idle_cpu_percent(
-            [Watched("busy", 0, (os.getpid(),)), Watched("asleep", 0, (sleeper.pid,))], 0.5
-        )
+        yield
     finally:
         stop.set()
         burner.join()
+
+
+async def test_a_busy_process_shows_its_cpu_and_a_sleeping_one_none() -> None:
+    sleeper = await asyncio.create_subprocess_exec("sleep", "30")
+    try:
+        with burning_cpu():
+            percent = await idle_cpu_percent(
+                [Watched("busy", 0, (os.getpid(),)), Watched("asleep", 0, (sleeper.pid,))], 0.5
+            )
+    finally:
         sleeper.kill()
         await sleeper.wait()
 
@@ -66,18 +77,7 @@ async def test_the_wait_for_quiet_ends_as_soon_as_a_window_is_quiet() -> None:
 
 
 async def test_the_wait_for_quiet_gives_up_after_its_longest_wait_while_busy() -> None:
-    stop = threading.Event()
-
-    def burn() -> None:
-        while not stop.is_set():
-            sum(range(1000))
-
-    burner = threading.Thread(target=burn)
-    burner.start()
-    try:
+    with burning_cpu():
         waited = await wait_until_quiet([Watched("busy", 0, (os.getpid(),))], 0.5, 0.1)
-    finally:
-        stop.set()
-        burner.join()
 
     assert waited >= 0.5  # every window was busier than QUIET_PERCENT: it waited them all

@@ -122,7 +122,7 @@ class IdempotentConsumer(Generic[MessageT]):
             batch_size=1000,
         )
         self._idle_fetch_max_wait_ms = idle_fetch_max_wait_ms
-        self._commit_interval = offset_commit_interval_seconds
+        # One for the consumer's life: the commit that ends each Kafka consumer empties it.
         self._offsets = PendingOffsets(offset_commit_interval_seconds)
         self._dead_lettered = False  # in the batch being consumed
         self._metrics = metrics
@@ -178,7 +178,6 @@ class IdempotentConsumer(Generic[MessageT]):
         backoff = self._backoff_initial
         while not self._stopping.is_set():
             consumer = self._consumer_factory()
-            self._offsets = PendingOffsets(self._commit_interval)
             try:
                 await consumer.start()
                 backoff = self._backoff_initial
