@@ -98,6 +98,26 @@ async def test_readiness_reports_the_database_up(client: httpx.AsyncClient) -> N
     assert response.json()["components"] == {"database": "UP"}
 
 
+async def test_readiness_opens_both_pools_so_no_read_waits_for_a_first_connection(
+    database_factory: DatabaseFactory,
+) -> None:
+    database = Database(await database_factory(MIGRATIONS), application_name="ready-probe")
+    try:
+        await database.ping()
+        async with database.transaction() as session:
+            opened = (
+                await session.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE application_name = 'ready-probe' AND pid <> pg_backend_pid()"
+                    )
+                )
+            ).scalar_one()
+    finally:
+        await database.dispose()
+    assert opened == 1, "the lean pool's connection is open besides the session's"
+
+
 async def test_readiness_is_503_when_the_database_does_not_answer() -> None:
     unreachable = Database("postgresql+asyncpg://nobody:nothing@127.0.0.1:1/none")
     async with app_client(notes_app(unreachable)) as client:

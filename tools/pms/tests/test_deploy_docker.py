@@ -86,6 +86,14 @@ def test_the_healthcheck_asks_health_live_with_the_standard_library() -> None:
     assert "curl" not in healthcheck
 
 
+def test_a_lost_dns_answer_is_asked_again_after_one_second() -> None:
+    """glibc's default (5 s per try, two servers, two rounds) turned one dropped answer of
+    the container network's DNS into a 20-30 s stall of a database connect."""
+    runtime = _stages()["runtime"]
+
+    assert re.search(r'^\s+RES_OPTIONS="timeout:1 attempts:3" \\$', runtime, re.M)
+
+
 def test_build_and_runtime_share_one_python_so_the_venv_links_hold() -> None:
     """The build stage may have a base of its own (with apt, where the runtime's is trimmed)
     but by default it is the runtime's very image."""

@@ -73,6 +73,7 @@ class Database:
         max_overflow: int = 10,
         statement_timeout_ms: int = 15_000,
         pool_timeout_seconds: float = 5.0,
+        connect_timeout_seconds: float = 5.0,
         application_name: str = "pms",
     ) -> None:
         server_settings = {"application_name": application_name}
@@ -82,6 +83,7 @@ class Database:
         self._server_settings = server_settings
         self._pool_size = pool_size
         self._pool_timeout = pool_timeout_seconds
+        self._connect_timeout = connect_timeout_seconds
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
         self.engine: AsyncEngine = create_async_engine(
@@ -96,7 +98,7 @@ class Database:
             # A statement's error names the statement, never its values: they are patient
             # details and password hashes, and errors end up in logs.
             hide_parameters=True,
-            connect_args={"server_settings": server_settings},
+            connect_args={"server_settings": server_settings, "timeout": connect_timeout_seconds},
         )
         event.listen(self.engine.sync_engine, "checkout", _replace_closed)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -109,6 +111,7 @@ class Database:
             max_overflow=settings.database_max_overflow,
             statement_timeout_ms=settings.database_statement_timeout_ms,
             pool_timeout_seconds=settings.database_pool_timeout_seconds,
+            connect_timeout_seconds=settings.database_connect_timeout_seconds,
             application_name=settings.service_name,
         )
 
@@ -145,13 +148,20 @@ class Database:
                     max_size=self._pool_size,
                     server_settings=self._server_settings,
                     reset=_reset_if_in_transaction,
+                    timeout=self._connect_timeout,
                 )
             return self._pool
 
     async def ping(self) -> None:
-        """Raise unless the database answers a trivial query (readiness check)."""
+        """Raise unless the database answers a trivial query on both pools (readiness
+        check). The lean pool opens here rather than on a service's first read: opening
+        it needs a name lookup, and the container network's DNS can lose an answer right
+        after containers start, so the first read of a fresh service once waited 30 s on
+        it. Readiness takes that wait instead of a caller."""
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+        async with self.connection() as lean:
+            await lean.fetchval("SELECT 1")
 
     async def dispose(self) -> None:
         if self._pool is not None:

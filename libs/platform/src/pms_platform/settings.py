@@ -110,6 +110,10 @@ class DatabaseSettings(ServiceSettings):
     # How long a request waits for a pooled connection before its 503: well below the
     # gateway's 15 s, so no request's work starts after its caller has given up on it.
     database_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    # How long opening one connection may take, name lookup included, before it is given
+    # up (asyncpg's own default is 60 s, four times the gateway's patience): a lookup whose
+    # answer was lost, or a server that accepts and never answers, costs a 503, not a hang.
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0)
 
     def development_secrets_in_use(self) -> list[str]:
         found = super().development_secrets_in_use()
