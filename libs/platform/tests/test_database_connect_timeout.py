@@ -34,11 +34,15 @@ async def silent_server() -> AsyncIterator[int]:
     await server.wait_closed()
 
 
-def database_at(port: int) -> Database:
-    return Database(
-        f"postgresql+asyncpg://pms:pms@127.0.0.1:{port}/pms",
+@pytest.fixture
+async def database(silent_server: int) -> AsyncIterator[Database]:
+    """Both pools pointed at the silent server, disposed after the test."""
+    database = Database(
+        f"postgresql+asyncpg://pms:pms@127.0.0.1:{silent_server}/pms",
         connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS,
     )
+    yield database
+    await database.dispose()
 
 
 async def outcome_of(attempt: Callable[[], Awaitable[object]]) -> BaseException:
@@ -53,32 +57,22 @@ async def outcome_of(attempt: Callable[[], Awaitable[object]]) -> BaseException:
 
 
 async def test_the_lean_pool_gives_up_a_silent_server_at_the_connect_timeout(
-    silent_server: int,
+    database: Database,
 ) -> None:
-    database = database_at(silent_server)
-
     async def read() -> None:
         async with database.connection() as connection:
             await connection.fetchval("SELECT 1")
 
-    try:
-        error = await outcome_of(read)
-        assert is_database_unavailable(error), repr(error)
-    finally:
-        await database.dispose()
+    error = await outcome_of(read)
+    assert is_database_unavailable(error), repr(error)
 
 
 async def test_the_session_pool_gives_up_a_silent_server_at_the_connect_timeout(
-    silent_server: int,
+    database: Database,
 ) -> None:
-    database = database_at(silent_server)
-
     async def write() -> None:
         async with database.transaction() as session:
             await session.execute(text("SELECT 1"))
 
-    try:
-        error = await outcome_of(write)
-        assert is_database_unavailable(error), repr(error)
-    finally:
-        await database.dispose()
+    error = await outcome_of(write)
+    assert is_database_unavailable(error), repr(error)
