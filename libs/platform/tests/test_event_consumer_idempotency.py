@@ -3,27 +3,22 @@
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, String, Table, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms_platform.db import Database, service_metadata
+from pms_platform.db import Database
 from pms_platform.event_consumer import IdempotentConsumer
-from pms_platform.event_handlers import PoisonEventError, processed_events_table
+from pms_platform.event_handlers import PoisonEventError
 from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer, group_offsets
-from pms_testing.databases import DatabaseFactory
-from pms_testing.kafka import TopicFactory, read_topic
+from pms_testing.kafka import read_topic
+from pms_testing.note_events import APPLIED, PROCESSED, applied_notes, note, send
 from pms_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
-
-METADATA = service_metadata()
-PROCESSED = processed_events_table(METADATA)
-APPLIED = Table("applied", METADATA, Column("note", String(100), nullable=False))
 
 
 class NoteHandler:
@@ -54,20 +49,6 @@ class NoteHandler:
             raise pending.pop(0)
 
 
-@pytest.fixture
-async def database(database_factory: DatabaseFactory) -> AsyncIterator[Database]:
-    database = Database(await database_factory(None))
-    async with database.engine.begin() as connection:
-        await connection.run_sync(METADATA.create_all)
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
-async def topics(kafka_topic_factory: TopicFactory) -> tuple[str, str]:
-    return await kafka_topic_factory(), await kafka_topic_factory()
-
-
 def consumer_for(
     database: Database,
     bootstrap_servers: str,
@@ -89,21 +70,6 @@ def consumer_for(
         backoff_initial_seconds=0.01,
         **options,
     )
-
-
-async def send(bootstrap_servers: str, topic: str, *values: bytes) -> None:
-    async with EventProducer(bootstrap_servers) as producer:
-        for value in values:
-            await producer.send(topic, key="k", value=value)
-
-
-def note(text: str, event_id: str | None = None) -> bytes:
-    return json.dumps({"note": text, **({"id": event_id} if event_id else {})}).encode()
-
-
-async def applied_notes(database: Database) -> list[str]:
-    async with database.transaction() as session:
-        return list((await session.scalars(select(APPLIED.c.note))).all())
 
 
 async def wait_for_note(database: Database, text: str) -> None:

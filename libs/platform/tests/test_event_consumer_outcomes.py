@@ -4,34 +4,29 @@ dead-letter filter of a replay. Against the real PostgreSQL and Kafka."""
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Column, String, Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pms_platform.db import Database, service_metadata
+from pms_platform.db import Database
 from pms_platform.event_consumer import IdempotentConsumer
 from pms_platform.event_handlers import (
     DeadLetterFilter,
     EventOutcome,
     PoisonEventError,
-    processed_events_table,
 )
 from pms_platform.kafka import ConsumedEvent, EventProducer, topic_offsets
 from pms_platform.settings import ConsumerSettings
 from pms_platform.workers import consumer_worker
-from pms_testing.databases import DatabaseFactory
-from pms_testing.kafka import TopicFactory, read_topic
+from pms_testing.kafka import read_topic
+from pms_testing.note_events import APPLIED, PROCESSED, note
 from pms_testing.polling import eventually
 
 pytestmark = pytest.mark.integration
-
-METADATA = service_metadata()
-PROCESSED = processed_events_table(METADATA)
-APPLIED = Table("applied", METADATA, Column("note", String(100), nullable=False))
 
 
 class NoteHandler:
@@ -50,20 +45,6 @@ class NoteHandler:
         if message["note"] == "poison":
             raise PoisonEventError("this note is refused")
         await session.execute(insert(APPLIED).values(note=message["note"]))
-
-
-@pytest.fixture
-async def database(database_factory: DatabaseFactory) -> AsyncIterator[Database]:
-    database = Database(await database_factory(None))
-    async with database.engine.begin() as connection:
-        await connection.run_sync(METADATA.create_all)
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
-async def topics(kafka_topic_factory: TopicFactory) -> tuple[str, str]:
-    return await kafka_topic_factory(), await kafka_topic_factory()
 
 
 def consumer_for(
@@ -90,10 +71,6 @@ def consumer_for(
 
 def record(topic: str, offset: int, value: bytes) -> ConsumedEvent:
     return ConsumedEvent(topic=topic, partition=0, offset=offset, key=b"k", value=value)
-
-
-def note(text: str, event_id: str) -> bytes:
-    return json.dumps({"note": text, "id": event_id}).encode()
 
 
 def sample(registry: CollectorRegistry, name: str, **labels: str) -> float | None:

@@ -33,10 +33,10 @@ from sqlalchemy import Table
 from pms_contracts.vocabulary import DeadLetterHeader, EventHeader
 from pms_platform.consumer_metrics import ConsumerMetrics
 from pms_platform.db import Database
-from pms_platform.event_batches import BatchApplier, claim_event_keys
+from pms_platform.event_batches import BatchApplier, claim_event_keys, claim_event_keys_on
 from pms_platform.event_handlers import (
+    AnyEventHandler,
     DeadLetterFilter,
-    EventHandler,
     EventOutcome,
     MessageT,
     PoisonEventError,
@@ -44,6 +44,7 @@ from pms_platform.event_handlers import (
     dead_letter_headers,
     fallback_event_key,
     is_transient,
+    plain_or_session,
 )
 from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
 from pms_platform.logging import get_logger
@@ -79,7 +80,7 @@ class IdempotentConsumer(Generic[MessageT]):
         self,
         database: Database,
         processed_table: Table,
-        handler: EventHandler[MessageT],
+        handler: AnyEventHandler[MessageT],
         *,
         bootstrap_servers: str,
         topics: Sequence[str],
@@ -106,6 +107,7 @@ class IdempotentConsumer(Generic[MessageT]):
         self._handler = handler
         self._applies = applies_filter(handler)
         self._batches = BatchApplier(database, processed_table, handler)
+        self._plain, self._session_handler = plain_or_session(handler)
         self._topics = list(topics)
         self._group_id = group_id
         self._dead_letter_topics = dict(dead_letter_topics or {})
@@ -293,11 +295,18 @@ class IdempotentConsumer(Generic[MessageT]):
                 await self._retry_pause(attempt)
 
     async def _apply(self, key: str, message: MessageT, event: ConsumedEvent) -> EventOutcome:
-        async with self._database.transaction() as session:
-            if not await claim_event_keys(session, self._table, [key[:255]], [event.topic]):
-                _log.info("duplicate event skipped", topic=event.topic, offset=event.offset)
-                return EventOutcome.DUPLICATE
-            await self._handler.handle(session, message, event)
+        keys, topics = [key[:255]], [event.topic]
+        plain, session_handler = self._plain, self._session_handler
+        if plain is not None:
+            async with self._database.connection() as connection, connection.transaction():
+                if not await claim_event_keys_on(connection, self._table, keys, topics):
+                    return _duplicate(event)
+                await plain.apply_on(connection, [(message, event)])
+        elif session_handler is not None:
+            async with self._database.transaction() as session:
+                if not await claim_event_keys(session, self._table, keys, topics):
+                    return _duplicate(event)
+                await session_handler.handle(session, message, event)
         return EventOutcome.APPLIED
 
     async def _dead_letter(self, event: ConsumedEvent, error: BaseException) -> EventOutcome:
@@ -354,3 +363,8 @@ class IdempotentConsumer(Generic[MessageT]):
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
+
+
+def _duplicate(event: ConsumedEvent) -> EventOutcome:
+    _log.info("duplicate event skipped", topic=event.topic, offset=event.offset)
+    return EventOutcome.DUPLICATE

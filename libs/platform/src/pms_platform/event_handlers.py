@@ -7,11 +7,13 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Protocol, TypeVar, runtime_checkable
 
+import asyncpg
 from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, func
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_contracts.vocabulary import DeadLetterHeader
+from pms_platform.db import is_database_unavailable
 from pms_platform.kafka import ConsumedEvent
 
 DEFAULT_PROCESSED_TABLE = "processed_events"
@@ -68,6 +70,37 @@ class BatchEventHandler(EventHandler[MessageT], Protocol[MessageT]):
 
 
 @runtime_checkable
+class PlainEventHandler(Protocol[MessageT]):
+    """A handler that applies events on a plain asyncpg connection, in the consumer's
+    transaction, without the ORM session (analytics: all its writes are text statements,
+    and the session's own work per statement was most of its consumer's CPU at a light
+    load). It always gets a list: one event, or a batch's new events in order. When a
+    batch's list raises, the batch rolls back and each event is given again alone."""
+
+    def decode(self, event: ConsumedEvent) -> MessageT: ...
+
+    def event_id(self, message: MessageT) -> str | None: ...
+
+    async def apply_on(
+        self, connection: asyncpg.Connection, items: Sequence[tuple[MessageT, ConsumedEvent]]
+    ) -> None: ...
+
+
+AnyEventHandler = EventHandler[MessageT] | PlainEventHandler[MessageT]
+"""What the platform's consumer accepts: a session handler or a plain one."""
+
+
+def plain_or_session(
+    handler: AnyEventHandler[MessageT],
+) -> tuple[PlainEventHandler[MessageT] | None, EventHandler[MessageT] | None]:
+    """``handler`` as the one kind it is (the other ``None``). Asked once per consumer,
+    not per event: a runtime protocol check is slow."""
+    if isinstance(handler, PlainEventHandler):
+        return handler, None
+    return None, handler
+
+
+@runtime_checkable
 class SelectiveEventHandler(EventHandler[MessageT], Protocol[MessageT]):
     """A handler that applies only some of its topic's events (billing reads the patient
     topic for updates and deletions; a creation is the gRPC call's business). The others
@@ -79,7 +112,7 @@ class SelectiveEventHandler(EventHandler[MessageT], Protocol[MessageT]):
         ...
 
 
-def applies_filter(handler: EventHandler[MessageT]) -> Callable[[MessageT], bool]:
+def applies_filter(handler: AnyEventHandler[MessageT]) -> Callable[[MessageT], bool]:
     """Which messages ``handler`` applies: its ``applies`` if it is selective, else all.
     Asked once per consumer, not per event: a runtime protocol check is slow."""
     if isinstance(handler, SelectiveEventHandler):
@@ -115,7 +148,12 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, DBAPIError):
         sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
         return error.connection_invalidated or sqlstate in _RETRYABLE_SQLSTATES
-    return False
+    # asyncpg's own errors, from a plain handler's connection.
+    if isinstance(error, asyncpg.PostgresError) and error.sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    return isinstance(error, asyncpg.PostgresError | asyncpg.InterfaceError) and (
+        is_database_unavailable(error)
+    )
 
 
 def dead_letter_headers(

@@ -22,7 +22,7 @@ from sqlalchemy import Table
 from pms_platform.consumer_metrics import ConsumerMetrics
 from pms_platform.db import Database
 from pms_platform.event_consumer import IdempotentConsumer
-from pms_platform.event_handlers import DeadLetterFilter, EventHandler
+from pms_platform.event_handlers import AnyEventHandler, DeadLetterFilter
 from pms_platform.logging import get_logger
 from pms_platform.outbox_relay import OutboxRelay
 from pms_platform.settings import ConsumerSettings, OutboxSettings
@@ -82,7 +82,7 @@ def consumer_worker(
     settings: ConsumerSettings,
     database: Database,
     processed_table: Table,
-    handler: EventHandler[MessageT],
+    handler: AnyEventHandler[MessageT],
     *,
     topics: Sequence[str],
     group_id: str,

@@ -18,8 +18,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
+import asyncpg
 from prometheus_client import CollectorRegistry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_analytics.aggregates import AnalyticsChange, BillingChange, PatientChange
 from pms_analytics.models import processed_events
@@ -114,7 +114,7 @@ def billing_change(message: BillingEvent, event: ConsumedEvent) -> BillingChange
 class AnalyticsEventHandler:
     """One handler for both topics (the record's topic says which message it holds):
     every valid change goes to :meth:`AnalyticsService.apply_changes`, alone or with the
-    rest of its batch."""
+    rest of its batch, on a plain connection (no ORM session on the consumer's path)."""
 
     def __init__(self, service: AnalyticsService, patient_topic: str, billing_topic: str) -> None:
         self._service = service
@@ -131,16 +131,14 @@ class AnalyticsEventHandler:
     def event_id(self, message: AnalyticsChange) -> str | None:
         return message.event_id
 
-    async def handle(
-        self, session: AsyncSession, message: AnalyticsChange, event: ConsumedEvent
+    async def apply_on(
+        self,
+        connection: asyncpg.Connection,
+        items: Sequence[tuple[AnalyticsChange, ConsumedEvent]],
     ) -> None:
-        await self._service.apply_changes(session, [message])
-
-    async def handle_all(
-        self, session: AsyncSession, items: Sequence[tuple[AnalyticsChange, ConsumedEvent]]
-    ) -> None:
-        """A batch's new events at once (the consumer's batch path)."""
-        await self._service.apply_changes(session, [change for change, _ in items])
+        """One event, or a batch's new events at once, on the consumer's plain connection
+        (a :class:`~pms_platform.event_handlers.PlainEventHandler`)."""
+        await self._service.apply_changes(connection, [change for change, _ in items])
 
 
 METRICS_PREFIX = "analytics"

@@ -1,7 +1,8 @@
 """All of the analytics service's SQL: ``AggregateWriter`` (the counters and the
-per-patient state, moved by each change, and the rebuild's emptying) and
-``ReportReader`` (the reports, which read the aggregate tables only) and ``SummaryReader``
-(the summary, which dashboards poll: plain asyncpg, no ORM, no transaction of its own).
+per-patient state, moved by each change, on the consumer's plain asyncpg connection),
+``empty_all`` (the rebuild's emptying), ``ReportReader`` (the reports, which read the
+aggregate tables only) and ``SummaryReader`` (the summary, which dashboards poll: plain
+asyncpg, no ORM, no transaction of its own).
 
 Writers add to counters with ``INSERT ... ON CONFLICT DO UPDATE SET n = n + delta``, all
 counter tables in one statement per event (or per batch of events), rows in sorted
@@ -33,6 +34,7 @@ from pms_analytics.models import (
     Total,
     processed_events,
 )
+from pms_platform.plain_sql import PlainStatement
 
 _FIGURES = (
     "issued_count",
@@ -58,8 +60,9 @@ class CountChanges:
 # the same for every event: prepared once per connection. Rows are sorted by the caller
 # and the tables always come in this order, so concurrent consumers lock shared rows in
 # one order and cannot deadlock each other.
-_ADD_COUNTS = text(
-    """
+_ADD_COUNTS = PlainStatement.of(
+    text(
+        """
     WITH registrations AS (
         INSERT INTO daily_registrations AS r (basis, day, count)
         SELECT * FROM unnest(
@@ -91,28 +94,34 @@ _ADD_COUNTS = text(
     SELECT * FROM unnest(CAST(:total_names AS varchar[]), CAST(:total_deltas AS bigint[]))
     ON CONFLICT (name) DO UPDATE SET value = t.value + excluded.value
     """
+    )
 )
 
 
-_PATIENTS_FOR_UPDATE = text(
-    """
+_PATIENTS_FOR_UPDATE = PlainStatement.of(
+    text(
+        """
     SELECT patient_id, active, date_of_birth, registered_date, last_event_at
       FROM patient_states WHERE patient_id = ANY(CAST(:ids AS uuid[]))
      ORDER BY patient_id FOR UPDATE
     """
+    )
 )
 _PATIENT_ROWS = """unnest(
         CAST(:ids AS uuid[]), CAST(:active AS boolean[]), CAST(:dates_of_birth AS date[]),
         CAST(:registered_dates AS date[]), CAST(:last_event_ats AS timestamptz[]))"""
-_INSERT_PATIENTS = text(
-    f"""
+_INSERT_PATIENTS = PlainStatement.of(
+    text(
+        f"""
     INSERT INTO patient_states (patient_id, active, date_of_birth, registered_date,
                                 last_event_at)
     SELECT * FROM {_PATIENT_ROWS}
     """  # noqa: S608
+    )
 )
-_UPDATE_PATIENTS = text(
-    f"""
+_UPDATE_PATIENTS = PlainStatement.of(
+    text(
+        f"""
     UPDATE patient_states AS p
        SET active = u.active, date_of_birth = u.date_of_birth,
            registered_date = u.registered_date, last_event_at = u.last_event_at
@@ -120,22 +129,23 @@ _UPDATE_PATIENTS = text(
         AS u(patient_id, active, date_of_birth, registered_date, last_event_at)
      WHERE p.patient_id = u.patient_id
     """  # noqa: S608
+    )
 )
 
 
 class AggregateWriter:
-    """The write side, used by the service in the transaction of the event (or of the
-    rebuild's emptying)."""
+    """The write side, used by the service in the consumer's transaction, on its plain
+    connection (the statements are compiled once for asyncpg: no ORM on this path)."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
 
     async def patients_for_update(
         self, patient_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, PatientSnapshot]:
         """The states of those of ``patient_ids`` known, locked until the transaction
         ends, in id order (so two consumers lock shared rows in one order)."""
-        rows = await self.session.execute(_PATIENTS_FOR_UPDATE, {"ids": sorted(patient_ids)})
+        rows = await self.connection.fetch(_PATIENTS_FOR_UPDATE.sql, sorted(patient_ids))
         return {row[0]: PatientSnapshot(*row[1:]) for row in rows}
 
     async def save_patients(
@@ -149,7 +159,7 @@ class AggregateWriter:
         for statement, states in ((_INSERT_PATIENTS, new), (_UPDATE_PATIENTS, known)):
             if states:
                 rows = sorted(states.items())
-                await self.session.execute(
+                await self._run(
                     statement,
                     {
                         "ids": [patient_id for patient_id, _ in rows],
@@ -173,7 +183,7 @@ class AggregateWriter:
             figures[f"{invoice.figure}_count"] += 1
             figures[f"{invoice.figure}_minor"] += invoice.amount_minor
         invoice_rows = sorted(per_day.items())
-        await self.session.execute(
+        await self._run(
             _ADD_COUNTS,
             {
                 "total_names": [str(name) for name, _ in totals],
@@ -189,15 +199,19 @@ class AggregateWriter:
             },
         )
 
-    async def empty_all(self) -> None:
-        """Forget every aggregate and every applied event key (for a rebuild).
+    async def _run(self, statement: PlainStatement, values: Mapping[str, object]) -> None:
+        await self.connection.execute(statement.sql, *statement.arguments(values))
 
-        The tables are locked in the order the consumer and the reports touch them
-        (processed keys first), so a running instance waits instead of deadlocking.
-        """
-        names = ", ".join((processed_events.name, *AGGREGATE_TABLE_NAMES))
-        await self.session.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
-        await self.session.execute(text(f"TRUNCATE {names}"))
+
+async def empty_all(session: AsyncSession) -> None:
+    """Forget every aggregate and every applied event key (for a rebuild).
+
+    The tables are locked in the order the consumer and the reports touch them
+    (processed keys first), so a running instance waits instead of deadlocking.
+    """
+    names = ", ".join((processed_events.name, *AGGREGATE_TABLE_NAMES))
+    await session.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
+    await session.execute(text(f"TRUNCATE {names}"))
 
 
 class ReportReader:

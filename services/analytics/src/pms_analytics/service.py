@@ -26,7 +26,13 @@ from pms_analytics.aggregates import (
 )
 from pms_analytics.models import DailyBilling
 from pms_analytics.periods import Bucket, Granularity, bucket_start, buckets
-from pms_analytics.repository import AggregateWriter, CountChanges, ReportReader, SummaryReader
+from pms_analytics.repository import (
+    AggregateWriter,
+    CountChanges,
+    ReportReader,
+    SummaryReader,
+    empty_all,
+)
 from pms_analytics.schemas import (
     AgeBandOut,
     BillingTotals,
@@ -66,7 +72,7 @@ class AnalyticsService:
     # --- Write side ---------------------------------------------------------------
 
     async def apply_changes(
-        self, session: AsyncSession, changes: Sequence[AnalyticsChange]
+        self, connection: asyncpg.Connection, changes: Sequence[AnalyticsChange]
     ) -> None:
         """Move the aggregates by what each of ``changes`` makes different, in order, with a
         few statements for them all (one change or a batch's): their patients' states
@@ -74,7 +80,7 @@ class AnalyticsService:
         and the lock keeps them right if another consumer handles this patient at the same
         time, in a rebalance), the effects summed in memory (a patient changed twice sees
         its first change), the states written and the counters moved once."""
-        writer = AggregateWriter(session)
+        writer = AggregateWriter(connection)
         known = await writer.patients_for_update(
             list({change.patient_id for change in changes if isinstance(change, PatientChange)})
         )
@@ -112,7 +118,7 @@ class AnalyticsService:
 
     async def empty_aggregates(self, session: AsyncSession) -> None:
         """Forget every aggregate and every applied event key (the rebuild's first step)."""
-        await AggregateWriter(session).empty_all()
+        await empty_all(session)
 
     # --- Reports ------------------------------------------------------------------
 
