@@ -91,6 +91,7 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
                 context.set_trailing_metadata(((REQUEST_ID_METADATA, request_id),))
                 started = time.perf_counter()
                 code = grpc.StatusCode.OK
+                recorded = False
                 try:
                     response = await behaviour(request, context)
                     code = _final_code(context)
@@ -109,18 +110,23 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
                         )
                         raise
                     if is_database_unavailable(error):
-                        code = grpc.StatusCode.UNAVAILABLE
+                        code, detail = grpc.StatusCode.UNAVAILABLE, UNAVAILABLE_DETAIL
                         _log.warning(
                             "dependency unavailable",
                             method=method,
                             error_type=type(error).__name__,
                         )
-                        await context.abort(code, UNAVAILABLE_DETAIL)
-                    code = grpc.StatusCode.INTERNAL
-                    _log.error("unhandled error", method=method, exc_info=error)
-                    await context.abort(code, UNEXPECTED_DETAIL)
-                finally:
+                    else:
+                        code, detail = grpc.StatusCode.INTERNAL, UNEXPECTED_DETAIL
+                        _log.error("unhandled error", method=method, exc_info=error)
+                    # Counted before the status leaves: abort sends it and yields, and a
+                    # caller that reads the metrics after its answer must find the call.
                     self._record(method, code, time.perf_counter() - started)
+                    recorded = True
+                    await context.abort(code, detail)
+                finally:
+                    if not recorded:
+                        self._record(method, code, time.perf_counter() - started)
 
         return grpc.unary_unary_rpc_method_handler(
             observed,
