@@ -16,6 +16,7 @@ retry after a lost answer returns the same account instead of a second one.
 
 import asyncio
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import timedelta
 
 from pms_patients.grpc_client import BillingClient, BillingUnavailableError
@@ -62,8 +63,15 @@ class PatientRegistration:
         itself first; the retry worker leaves the patient alone until then
         (``INLINE_BILLING_HEAD_START``), so that billing is not asked twice at once.
         """
-        async with self.database.connection() as connection, connection.transaction():
-            patient, replayed = await self.service.create(connection, actor, data, idempotency_key)
+        async with self.database.connection() as connection:
+            # Without a key the create is one statement, which PostgreSQL runs as a
+            # transaction of its own: BEGIN and COMMIT would be two more round trips. With
+            # a key, a refusal (a duplicate email) must undo the key's claim.
+            atomic = connection.transaction() if idempotency_key else nullcontext()
+            async with atomic:
+                patient, replayed = await self.service.create(
+                    connection, actor, data, idempotency_key
+                )
         if not replayed and patient.billing_status == BillingStatus.PENDING:
             await self._enrol_after_commit(patient)
         return patient

@@ -168,7 +168,8 @@ class PatientService:
     ) -> tuple[Patient, bool]:
         """Insert a patient with its event and audit entry, in one statement; ``True``
         when it is a replay of an earlier request with the same ``idempotency_key``.
-        The caller holds ``connection`` in a transaction (a refusal must undo the key)."""
+        With a key, the caller holds ``connection`` in a transaction (a refusal must
+        undo the key's claim); without one, the single statement is its own."""
         patient = Patient(
             id=uuid.uuid4(),
             name=data.name,
