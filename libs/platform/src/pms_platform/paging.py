@@ -10,7 +10,14 @@ LINK_HEADER = "Link"
 
 
 def link_header(url: URL, page: int, size: int, total: int) -> str:
-    """Links that are the request's own query with only ``page`` changed.
+    """Links that are the request's own query with only ``page`` changed (see
+    :func:`link_header_of_query`)."""
+    return link_header_of_query(url.query, page, size, total)
+
+
+def link_header_of_query(query: str, page: int, size: int, total: int) -> str:
+    """Links that are the request's own ``query`` (its decoded query string) with only
+    ``page`` changed.
 
     Each target is a query-only reference (``<?page=2&size=5>``), which RFC 3986 resolves
     against the URL the client asked for: through the gateway that is ``/api/patients``,
@@ -26,7 +33,7 @@ def link_header(url: URL, page: int, size: int, total: int) -> str:
     # in their order, then page and size), with the query parsed once instead of per link.
     kept = [
         (name, value)
-        for name, value in parse_qsl(url.query, keep_blank_values=True)
+        for name, value in parse_qsl(query, keep_blank_values=True)
         if name not in ("page", "size")
     ]
     links = [

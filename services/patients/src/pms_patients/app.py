@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
-from pms_patients.api import router
+from pms_patients.api import LIST_ROUTE, READER_ROLES, router
 from pms_patients.events import OutboxPatientEvents
 from pms_patients.failure_audit import FailureAudit
 from pms_patients.grpc_client import BillingClient
+from pms_patients.list_fast_path import PatientListFastPath
 from pms_patients.models import outbox_events
 from pms_patients.registration import PatientRegistration
 from pms_patients.seed import seed_demo_patients
@@ -38,6 +40,15 @@ def create_app(settings: PatientsSettings, token_verifier: TokenVerifier | None 
         max_delay_seconds=settings.billing_retry_max_delay_seconds,
     )
     relay = outbox_relay_worker(settings, database, outbox_events)
+    verifier = token_verifier or TokenVerifier.from_settings(settings)
+    fast_list = Middleware(
+        PatientListFastPath,
+        database=database,
+        service=service,
+        verifier=verifier,
+        roles=READER_ROLES,
+        route=LIST_ROUTE,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,7 +68,8 @@ def create_app(settings: PatientsSettings, token_verifier: TokenVerifier | None 
         readiness={"kafka": partial(check_kafka_reachable, settings.kafka_bootstrap_servers)},
         lifespan=lifespan,
         workers=[relay, LoopWorker(registration.run_until, "patients-billing-retry")],
-        token_verifier=token_verifier or TokenVerifier.from_settings(settings),
+        token_verifier=verifier,
+        middleware=[fast_list],
     )
     app.state.patient_service = service
     app.state.registration = registration
