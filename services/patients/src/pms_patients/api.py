@@ -1,9 +1,10 @@
 """The patients HTTP API: thin routes that parse the request models, call the
 :class:`~pms_patients.service.PatientService` (or the registration, for a create) and
-shape the answer (ETag, Location, X-Total-Count, Link). No SQL and no commit here: a
-change's transaction is ``SessionDep``'s; the two reads borrow a connection of the
-database's lean pool for their one statement (audit entry included) and answer the JSON
-the service encoded; a failed request is audited by :mod:`pms_patients.failure_audit`.
+shape the answer (ETag, Location, X-Total-Count, Link). No SQL here: the routes on
+patients borrow a connection of the database's lean pool (an update or a removal holds
+it in a transaction, the reads run one statement with their audit entry, and answer the
+JSON the service encoded); the audit log's pages use ``SessionDep``'s session; a failed
+request is audited by :mod:`pms_patients.failure_audit`.
 
 The list, the hottest route, has only plain dependencies: a ``yield`` dependency costs
 about as much CPU as the whole read (measured), so the route holds the connection itself.
@@ -205,7 +206,7 @@ async def update_patient(
     response: Response,
     patient_id: PatientId,
     body: PatientUpdate,
-    session: SessionDep,
+    database: DatabaseDep,
     service: ServiceDep,
     actor: Writer,
     failure: FailureAuditDep,
@@ -213,7 +214,8 @@ async def update_patient(
 ) -> PatientOut:
     failure.action, failure.patient_ids = "UPDATE", [patient_id]
     expected_version = _expected_version(if_match)
-    patient = await service.update(session, actor, patient_id, body, expected_version)
+    async with database.connection() as connection, connection.transaction():
+        patient = await service.update(connection, actor, patient_id, body, expected_version)
     return _with_etag(response, patient)
 
 
@@ -227,14 +229,15 @@ async def update_patient(
 )
 async def delete_patient(
     patient_id: PatientId,
-    session: SessionDep,
+    database: DatabaseDep,
     service: ServiceDep,
     actor: Administrator,
     failure: FailureAuditDep,
     if_match: IfMatch = None,
 ) -> Response:
     failure.action, failure.patient_ids = "DELETE", [patient_id]
-    await service.delete(session, actor, patient_id, _expected_version(if_match))
+    async with database.connection() as connection, connection.transaction():
+        await service.delete(connection, actor, patient_id, _expected_version(if_match))
     return Response(status_code=204)
 
 

@@ -34,11 +34,13 @@ from pms_patients.repository import (
     IdempotencyClaim,
     PatientQuery,
     PatientReads,
-    PatientRepository,
     claimed_request,
+    locked_patient,
     patient_row,
     record_audit,
     register_patient,
+    remove_patient,
+    save_patient_details,
 )
 from pms_patients.schemas import (
     AuditLogQuery,
@@ -218,15 +220,15 @@ class PatientService:
 
     async def update(
         self,
-        session: AsyncSession,
+        connection: asyncpg.Connection,
         actor: Principal,
         patient_id: uuid.UUID,
         data: PatientUpdate,
         expected_version: int | None,
     ) -> Patient:
-        """Replace the details; ``expected_version`` (the If-Match) must be current."""
-        patients = PatientRepository(session)
-        patient = await _get_for_change(patients, patient_id, expected_version)
+        """Replace the details; ``expected_version`` (the If-Match) must be current. The
+        caller holds ``connection`` in a transaction (the row stays locked until it ends)."""
+        patient = await _locked_for_change(connection, patient_id, expected_version)
         patient.name = data.name
         patient.email = data.email
         patient.address = data.address
@@ -235,26 +237,25 @@ class PatientService:
         if patient.registered_date < patient.date_of_birth:
             message = "Registered date cannot be before the date of birth"
             raise BadRequestError(message, errors={"registeredDate": message})
+        event = self._events.entry(patient, PatientEventType.UPDATED)
         try:
-            await patients.save(patient)
+            return await save_patient_details(
+                connection, patient, event, AuditStamp.of(actor, "UPDATE")
+            )
         except DuplicateEmailError:
             raise DuplicatePatientEmailError from None
-        await self._events.record(session, patient, PatientEventType.UPDATED)
-        await _audit(session, actor, "UPDATE", [patient.id])
-        return patient
 
     async def delete(
         self,
-        session: AsyncSession,
+        connection: asyncpg.Connection,
         actor: Principal,
         patient_id: uuid.UUID,
         expected_version: int | None,
     ) -> None:
-        patients = PatientRepository(session)
-        patient = await _get_for_change(patients, patient_id, expected_version)
-        await self._events.record(session, patient, PatientEventType.DELETED)
-        await patients.remove(patient)
-        await _audit(session, actor, "DELETE", [patient.id])
+        """Remove the patient; the caller holds ``connection`` in a transaction."""
+        patient = await _locked_for_change(connection, patient_id, expected_version)
+        event = self._events.entry(patient, PatientEventType.DELETED)
+        await remove_patient(connection, patient.id, event, AuditStamp.of(actor, "DELETE"))
 
     async def patient_audit(
         self, session: AsyncSession, patient_id: uuid.UUID, query: PageQuery
@@ -279,26 +280,15 @@ class PatientService:
         return await AuditRepository(session).find_page(page)
 
 
-async def _get_for_change(
-    patients: PatientRepository, patient_id: uuid.UUID, expected_version: int | None
+async def _locked_for_change(
+    connection: asyncpg.Connection, patient_id: uuid.UUID, expected_version: int | None
 ) -> Patient:
-    patient = await patients.get(patient_id, for_update=True)
+    patient = await locked_patient(connection, patient_id)
     if patient is None:
         raise PatientNotFoundError
     if expected_version is not None and patient.version != expected_version:
         raise StalePatientError
     return patient
-
-
-async def _audit(
-    session: AsyncSession,
-    actor: Principal,
-    action: str,
-    patient_ids: list[uuid.UUID],
-    *,
-    query: str | None = None,
-) -> None:
-    await AuditRepository(session).record(audit_entry(actor, action, patient_ids, query))
 
 
 def audit_entry(

@@ -1,19 +1,21 @@
 """All of the patients service's SQL, in two files by how it runs:
 
-- :mod:`.sessions`: in the request's SQLAlchemy session (changes of patients, the billing
-  state the retry worker claims, the audit log's pages);
+- :mod:`.sessions`: in an SQLAlchemy session (the billing state the retry worker claims,
+  the audit log's pages);
 - :mod:`.statements`: one statement at a time on a plain asyncpg connection, for the hot
-  paths (the two reads with their audit entries, a patient's registration).
+  paths (the two reads with their audit entries, a patient's registration);
+- :mod:`.changes`: a patient's update or removal on a plain connection, in the caller's
+  transaction (the row locked, then one statement with the event and audit entry).
 """
 
-from pms_patients.repository.sessions import (
+from pms_patients.repository.changes import (
     EMAIL_INDEX,
-    AuditQuery,
-    AuditRepository,
     DuplicateEmailError,
-    PatientRepository,
-    is_duplicate_email,
+    locked_patient,
+    remove_patient,
+    save_patient_details,
 )
+from pms_patients.repository.sessions import AuditQuery, AuditRepository, PatientRepository
 from pms_patients.repository.statements import (
     PATIENT_COLUMNS,
     AuditStamp,
@@ -44,10 +46,12 @@ __all__ = [
     "PatientRepository",
     "Registered",
     "claimed_request",
-    "is_duplicate_email",
+    "locked_patient",
     "mark_billing_active_now",
     "patient_count",
     "patient_row",
     "record_audit",
     "register_patient",
+    "remove_patient",
+    "save_patient_details",
 ]

@@ -1,58 +1,20 @@
-"""The patients service's SQL in the request's session (SQLAlchemy): patients (counts,
-changes, the billing state the retry worker claims) and the audit log's pages."""
+"""The patients service's SQL in an SQLAlchemy session: the billing state the retry
+worker claims and records, and the audit log's pages."""
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_patients.models import AuditEntry, BillingStatus, Patient
-
-EMAIL_INDEX = "uq_patients_email_lower"
-T = TypeVar("T")
-
-
-class DuplicateEmailError(Exception):
-    """Another patient already has this email (in any letter case)."""
-
-
-def is_duplicate_email(error: IntegrityError) -> bool:
-    return EMAIL_INDEX in str(error.orig)
 
 
 class PatientRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def get(self, patient_id: uuid.UUID, *, for_update: bool = False) -> Patient | None:
-        statement = select(Patient).where(Patient.id == patient_id)
-        if for_update:
-            statement = statement.with_for_update()
-        return (await self.session.scalars(statement)).one_or_none()
-
-    async def save(self, patient: Patient) -> None:
-        """Write the changes of ``patient``, then read back what the database set
-        (``updated_at``), so that the answer shows the stored row."""
-        await self._flush_checking_email()
-        await self.session.refresh(patient)
-
-    async def _flush_checking_email(self) -> None:
-        # No savepoint around it (two round trips per write): a duplicate email fails
-        # the whole request, whose transaction then rolls back.
-        try:
-            await self.session.flush()
-        except IntegrityError as error:
-            if is_duplicate_email(error):
-                raise DuplicateEmailError from None
-            raise
-
-    async def remove(self, patient: Patient) -> None:
-        await self.session.execute(delete(Patient).where(Patient.id == patient.id))
 
     async def claim_pending_billing(self, limit: int) -> Sequence[Patient]:
         """Patients whose billing account is still to be created and due for a try,

@@ -7,6 +7,7 @@ No ORM object per row."""
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -41,7 +42,7 @@ _ORDER_COLUMNS = {
     "dateOfBirth": "date_of_birth",
     "registeredDate": "registered_date",
 }
-_AUDIT_COLUMNS = "user_id, user_email, user_role, action, patient_ids, query, outcome, request_id"
+AUDIT_COLUMNS = "user_id, user_email, user_role, action, patient_ids, query, outcome, request_id"
 _SEARCH = " WHERE name ILIKE $9 OR email ILIKE $9"
 # The sums of the counters that the triggers of migration 0004 move with every change.
 _REVISION = "(SELECT sum(revision)::bigint FROM patients_revision)"
@@ -65,7 +66,7 @@ def _page_statement(sort: str, searched: bool) -> str:
              ORDER BY patients.{column} {direction}, patients.id ASC
              LIMIT $1 OFFSET $2
         ), audit AS (
-            INSERT INTO audit_log ({_AUDIT_COLUMNS})
+            INSERT INTO audit_log ({AUDIT_COLUMNS})
             SELECT $3, $4, $5, $6,
                    coalesce(array_agg(uid ORDER BY {column} {direction}, uid), '{{}}'), $7,
                    'SUCCESS', $8
@@ -87,7 +88,7 @@ _PAGE_STATEMENTS = {
     for searched in (False, True)
 }
 _AUDIT_IF_UNCHANGED = f"""
-    INSERT INTO audit_log ({_AUDIT_COLUMNS})
+    INSERT INTO audit_log ({AUDIT_COLUMNS})
     SELECT $2, $3, $4, $5, $1::text::uuid[], $6, 'SUCCESS', $7
      WHERE {_REVISION} = $8::bigint
     RETURNING id
@@ -95,7 +96,7 @@ _AUDIT_IF_UNCHANGED = f"""
 _ONE_PATIENT = f"""
     WITH found AS (SELECT {PATIENT_COLUMNS}, version, id AS uid FROM patients WHERE id = $1),
     audit AS (
-        INSERT INTO audit_log ({_AUDIT_COLUMNS})
+        INSERT INTO audit_log ({AUDIT_COLUMNS})
         SELECT $2, $3, $4, $5, ARRAY[uid], $6, 'SUCCESS', $7 FROM found
     )
     SELECT id, name, email, address, date_of_birth, registered_date, created_at, updated_at,
@@ -195,6 +196,19 @@ async def mark_billing_active_now(
     await connection.execute(_MARK_BILLING_ACTIVE, patient_id, account_id)
 
 
+def patient_details(patient: Patient) -> tuple[Any, ...]:
+    """The id and the details a client writes, as ``$1``-``$6`` of the statements that
+    write them (a registration, an update)."""
+    return (
+        patient.id,
+        patient.name,
+        patient.email,
+        patient.address,
+        patient.date_of_birth,
+        patient.registered_date,
+    )
+
+
 @dataclass(frozen=True)
 class IdempotencyClaim:
     user_id: str
@@ -235,7 +249,7 @@ _REGISTER = f"""
         SELECT $8, id::text, $9, $10::jsonb FROM patient
         RETURNING pg_notify('{outbox_events.name}', '')
     ), audit AS (
-        INSERT INTO audit_log ({_AUDIT_COLUMNS})
+        INSERT INTO audit_log ({AUDIT_COLUMNS})
         SELECT $11, $12, $13, 'CREATE', ARRAY[id], NULL, 'SUCCESS', $17 FROM patient
     )
     SELECT $15::text IS NULL OR EXISTS (SELECT FROM claim),
@@ -256,12 +270,7 @@ async def register_patient(
     not leave the key claimed."""
     row = await connection.fetchrow(
         _REGISTER,
-        patient.id,
-        patient.name,
-        patient.email,
-        patient.address,
-        patient.date_of_birth,
-        patient.registered_date,
+        *patient_details(patient),
         patient.billing_next_attempt_at,
         event.topic,
         event.value,
@@ -300,7 +309,7 @@ async def record_audit(
     connection: asyncpg.Connection, stamp: AuditStamp, patient_ids: list[uuid.UUID]
 ) -> None:
     await connection.execute(
-        f"INSERT INTO audit_log ({_AUDIT_COLUMNS})"  # noqa: S608
+        f"INSERT INTO audit_log ({AUDIT_COLUMNS})"  # noqa: S608
         " VALUES ($1, $2, $3, $4, $5, $6, 'SUCCESS', $7)",
         stamp.user_id,
         stamp.user_email,
