@@ -1,18 +1,17 @@
 """The patients service's outbound events: :func:`build_patient_event` makes the
-``PatientEvent`` of a change, and :class:`OutboxPatientEvents` writes it to the outbox in
-the transaction of that change (the platform's relay publishes it after the commit).
+``PatientEvent`` of a change, and :class:`OutboxPatientEvents` makes its outbox row, which
+the statement of that change writes (the platform's relay publishes it after the commit).
 Event type and header names come from :mod:`pms_contracts.vocabulary`."""
 
 import uuid
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pms_contracts.patient_event_pb2 import PatientEvent
 from pms_contracts.vocabulary import PatientEventType
-from pms_patients.models import Patient, outbox_events
-from pms_platform.outbox import OutboxEntry, enqueue_entry
+from pms_patients.models import Patient
+from pms_platform.outbox import OutboxEntry
 
 
 def build_patient_event(
@@ -39,12 +38,6 @@ class OutboxPatientEvents:
 
     def __init__(self, topic: str) -> None:
         self.topic = topic
-
-    async def record(
-        self, session: AsyncSession, patient: Patient, event_type: PatientEventType
-    ) -> None:
-        """Queue the event in this transaction; the relay publishes it after the commit."""
-        await enqueue_entry(session, outbox_events, self.entry(patient, event_type))
 
     def entry(self, patient: Patient, event_type: PatientEventType) -> OutboxEntry:
         """The outbox row of the event, for a statement that writes it itself (the
