@@ -7,8 +7,9 @@ load that is one transaction and one claim per batch instead of per event. Event
 a batch of only such events no transaction.
 
 Anything that fails rolls the whole batch back, and the consumer then applies its events
-one transaction each, which tells a poison event from its neighbours and retries the
-rest; the failure says which event's handler raised (that counts as its first attempt).
+one transaction each (:meth:`BatchApplier.apply_one`), which tells a poison event from its
+neighbours and retries the rest; the failure says which event's handler raised (that
+counts as its first attempt).
 """
 
 import functools
@@ -97,6 +98,23 @@ class BatchApplier(Generic[MessageT]):
         self._handler = handler
         self._applies = applies_filter(handler)
         self._plain, self._session_handler = plain_or_session(handler)
+
+    async def apply_one(self, key: str, message: MessageT, event: ConsumedEvent) -> bool:
+        """Claim ``key`` and apply one event, in one transaction; ``False`` (nothing
+        applied) when the key was claimed before: a redelivery."""
+        keys, topics = [key[:255]], [event.topic]
+        plain, session_handler = self._plain, self._session_handler
+        if plain is not None:
+            async with self._database.connection() as connection, connection.transaction():
+                if not await claim_event_keys_on(connection, self._table, keys, topics):
+                    return False
+                await plain.apply_on(connection, [(message, event)])
+        elif session_handler is not None:
+            async with self._database.transaction() as session:
+                if not await claim_event_keys(session, self._table, keys, topics):
+                    return False
+                await session_handler.handle(session, message, event)
+        return True
 
     async def apply(self, batch: list[ConsumedEvent]) -> list[EventOutcome] | BatchFailure:
         """Each event's outcome, the batch applied and committed; else why not (a single

@@ -33,7 +33,7 @@ from sqlalchemy import Table
 from pms_contracts.vocabulary import DeadLetterHeader, EventHeader
 from pms_platform.consumer_metrics import ConsumerMetrics
 from pms_platform.db import Database
-from pms_platform.event_batches import BatchApplier, claim_event_keys, claim_event_keys_on
+from pms_platform.event_batches import BatchApplier
 from pms_platform.event_handlers import (
     AnyEventHandler,
     DeadLetterFilter,
@@ -44,7 +44,6 @@ from pms_platform.event_handlers import (
     dead_letter_headers,
     fallback_event_key,
     is_transient,
-    plain_or_session,
 )
 from pms_platform.kafka import ConsumedEvent, EventConsumer, EventProducer
 from pms_platform.logging import get_logger
@@ -107,7 +106,6 @@ class IdempotentConsumer(Generic[MessageT]):
         self._handler = handler
         self._applies = applies_filter(handler)
         self._batches = BatchApplier(database, processed_table, handler)
-        self._plain, self._session_handler = plain_or_session(handler)
         self._topics = list(topics)
         self._group_id = group_id
         self._dead_letter_topics = dict(dead_letter_topics or {})
@@ -295,18 +293,8 @@ class IdempotentConsumer(Generic[MessageT]):
                 await self._retry_pause(attempt)
 
     async def _apply(self, key: str, message: MessageT, event: ConsumedEvent) -> EventOutcome:
-        keys, topics = [key[:255]], [event.topic]
-        plain, session_handler = self._plain, self._session_handler
-        if plain is not None:
-            async with self._database.connection() as connection, connection.transaction():
-                if not await claim_event_keys_on(connection, self._table, keys, topics):
-                    return _duplicate(event)
-                await plain.apply_on(connection, [(message, event)])
-        elif session_handler is not None:
-            async with self._database.transaction() as session:
-                if not await claim_event_keys(session, self._table, keys, topics):
-                    return _duplicate(event)
-                await session_handler.handle(session, message, event)
+        if not await self._batches.apply_one(key, message, event):
+            return _duplicate(event)
         return EventOutcome.APPLIED
 
     async def _dead_letter(self, event: ConsumedEvent, error: BaseException) -> EventOutcome:

@@ -21,6 +21,7 @@ from collections.abc import Collection
 from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
+from starlette.datastructures import Headers
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -33,7 +34,6 @@ from pms_platform.security import Role, TokenVerifier, authorize
 
 LIST_PATH = "/patients"
 _PARAMETERS = frozenset(PatientListQuery.model_fields)
-_AUTHORIZATION = b"authorization"
 _TOTAL_COUNT = TOTAL_COUNT_HEADER.lower().encode()
 _LINK = LINK_HEADER.lower().encode()
 
@@ -53,14 +53,6 @@ def plain_list_query(query_string: bytes) -> PatientListQuery | None:
         return PatientListQuery.model_validate(values)
     except ValidationError:
         return None
-
-
-def _authorization(scope: Scope) -> str | None:
-    # The first one, as Starlette's ``request.headers.get`` gives it.
-    for name, value in scope["headers"]:
-        if name == _AUTHORIZATION:
-            return str(value.decode("latin-1"))
-    return None
 
 
 class PatientListFastPath:
@@ -92,7 +84,7 @@ class PatientListFastPath:
             return
         query_string: bytes = scope["query_string"]
         query = plain_list_query(query_string)
-        authorization = _authorization(scope)
+        authorization = Headers(scope=scope).get("authorization")  # as the route reads it
         if query is None or authorization is None:
             await self.app(scope, receive, send)
             return

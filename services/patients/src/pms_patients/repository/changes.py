@@ -14,7 +14,12 @@ import uuid
 import asyncpg
 
 from pms_patients.models import Patient, outbox_events
-from pms_patients.repository.statements import AUDIT_COLUMNS, AuditStamp, patient_details
+from pms_patients.repository.statements import (
+    AUDIT_COLUMNS,
+    AuditStamp,
+    patient_details,
+    patient_row,
+)
 from pms_platform.outbox import OutboxEntry
 
 EMAIL_INDEX = "uq_patients_email_lower"
@@ -22,9 +27,6 @@ EMAIL_INDEX = "uq_patients_email_lower"
 
 class DuplicateEmailError(Exception):
     """Another patient already has this email (in any letter case)."""
-
-
-_LOCKED = "SELECT * FROM patients WHERE id = $1 FOR UPDATE"
 
 
 def _event_and_audit(first: int) -> str:
@@ -68,8 +70,7 @@ _REMOVE = f"""
 
 async def locked_patient(connection: asyncpg.Connection, patient_id: uuid.UUID) -> Patient | None:
     """The stored patient, locked until the caller's transaction ends."""
-    row = await connection.fetchrow(_LOCKED, patient_id)
-    return None if row is None else Patient(**dict(row))
+    return await patient_row(connection, patient_id, for_update=True)
 
 
 async def save_patient_details(

@@ -299,9 +299,16 @@ async def claimed_request(
     return None if row is None else (row[0], row[1])
 
 
-async def patient_row(connection: asyncpg.Connection, patient_id: uuid.UUID) -> Patient | None:
-    """The stored patient (not attached to any session)."""
-    row = await connection.fetchrow("SELECT * FROM patients WHERE id = $1", patient_id)
+_PATIENT = "SELECT * FROM patients WHERE id = $1"
+_LOCKED_PATIENT = _PATIENT + " FOR UPDATE"
+
+
+async def patient_row(
+    connection: asyncpg.Connection, patient_id: uuid.UUID, *, for_update: bool = False
+) -> Patient | None:
+    """The stored patient (not attached to any session); with ``for_update``, locked
+    until the caller's transaction ends."""
+    row = await connection.fetchrow(_LOCKED_PATIENT if for_update else _PATIENT, patient_id)
     return None if row is None else Patient(**dict(row))
 
 
