@@ -1,5 +1,6 @@
-"""The garbage collector of a served process: off while it starts, then on with the
-start-up's objects set aside (``pms_platform.server.settle_collector``)."""
+"""The start of a served process: the garbage collector off while it starts, then on
+with the start-up's objects set aside (``pms_platform.server.settle_collector``), and no
+development-only renderer loaded (``pms_platform.process_start``)."""
 
 import gc
 import subprocess
@@ -60,7 +61,8 @@ def test_serve_settles_the_collector_before_uvicorn_runs(
 # Runs ``python -m pms_<service>`` in a fresh interpreter with an unknown command, so
 # that argparse stops it right after the imports. It prints how many collections ran
 # once the service's modules began to load (FastAPI is the first library they load, and
-# nothing else loads it), whether the collector is on, and how many modules loaded.
+# nothing else loads it), whether the collector is on, how many modules loaded, and how
+# many of them are rich's or pygments' (installed in the workspace for the ``pms`` command).
 _PROBE = """
 import gc, runpy, sys
 runs = []
@@ -73,7 +75,9 @@ try:
     runpy.run_module("pms_{service}", run_name="__main__")
 except SystemExit:
     pass
-print(len(runs), gc.isenabled(), len(sys.modules))
+renderers = [m for m, module in sys.modules.items()
+             if module is not None and m.split(".")[0] in ("rich", "pygments")]
+print(len(runs), gc.isenabled(), len(sys.modules), len(renderers))
 """
 
 
@@ -84,6 +88,27 @@ def test_a_service_loads_its_modules_without_collecting(service: str) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
 
-    collections, enabled, modules = result.stdout.splitlines()[-1].split()
+    collections, enabled, modules, _ = result.stdout.splitlines()[-1].split()
     assert int(modules) > 300, result.stderr  # the app's modules were imported
     assert (collections, enabled) == ("0", "False")
+
+
+def test_the_development_only_renderers_are_installed_here() -> None:
+    """The next test means something only where they could be imported."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import rich.traceback, pygments"], check=False, timeout=60
+    )
+
+    assert result.returncode == 0
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_loads_no_development_only_renderer(service: str) -> None:
+    probe = _PROBE.replace("{service}", service)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    *_, modules, renderers = result.stdout.splitlines()[-1].split()
+    assert int(modules) > 300, result.stderr
+    assert renderers == "0"

@@ -39,9 +39,10 @@ def settle_collector() -> None:
       collection ran about every 15 requests, 0.45 ms each: 3 % of the CPU. Almost all
       of a request's objects are freed by their reference counts, so at 10,000 the same
       40 s saw one young collection.
-    - Each service's ``__main__`` turns the collector off before its imports (a
-      quarter of their time went to collections that found nothing to free); this
-      turns it back on, whatever the command.
+    - Each service's ``__main__`` turns the collector off before its imports
+      (``pms_platform.process_start.begin_start_up``; a quarter of their time went to
+      collections that found nothing to free); this turns it back on, whatever the
+      command.
     """
     gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
     gc.collect()

@@ -1,11 +1,9 @@
 """``python -m pms_analytics [serve|migrate|rebuild]``: the same command locally and in
 containers (``rebuild``: see :mod:`pms_analytics.rebuild`)."""
 
-import gc
+from pms_platform.process_start import begin_start_up
 
-# Off while the modules below load and the app is built: the start-up makes long-lived
-# objects only (pms_platform.server.settle_collector turns it back on).
-gc.disable()
+begin_start_up()  # before the imports below: see its docstring
 
 from pms_analytics.app import create_app
 from pms_analytics.models import MIGRATIONS_DIR

@@ -8,11 +8,9 @@ past the per-address login limit). Both are options of the platform's ``serve``,
 the deadline on request heads (``header_timeout_seconds``).
 """
 
-import gc
+from pms_platform.process_start import begin_start_up
 
-# Off while the modules below load and the app is built: the start-up makes long-lived
-# objects only (pms_platform.server.settle_collector turns it back on).
-gc.disable()
+begin_start_up()  # before the imports below: see its docstring
 
 import argparse
 

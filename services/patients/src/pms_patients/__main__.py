@@ -1,10 +1,8 @@
 """``python -m pms_patients [serve|migrate]``: the same command locally and in containers."""
 
-import gc
+from pms_platform.process_start import begin_start_up
 
-# Off while the modules below load and the app is built: the start-up makes long-lived
-# objects only (pms_platform.server.settle_collector turns it back on).
-gc.disable()
+begin_start_up()  # before the imports below: see its docstring
 
 from pms_patients.app import create_app
 from pms_patients.models import MIGRATIONS_DIR
