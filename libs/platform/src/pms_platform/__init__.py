@@ -17,6 +17,7 @@
 - ``workers``: background workers and the one place consumers and relays are built;
 - ``grpc_server``: the gRPC server with health, reflection, limits and request ids;
 - ``http_app``: the FastAPI factory every service calls; ``server``: the entry point;
+  ``process_start``: what a service's ``__main__`` does before its imports;
   ``swagger_ui``: Swagger UI pages served with their own files (no CDN).
 
 The test support (fixtures, token minting, test servers) is the development-only
