@@ -14,6 +14,7 @@ from pms_contracts.patient_event_pb2 import PatientEvent
 from pms_patients.settings import PatientsSettings
 from pms_platform.db import asyncpg_url
 from pms_platform.security import Role
+from pms_testing.patients import patient_body
 
 pytestmark = pytest.mark.integration
 
@@ -21,15 +22,7 @@ Headers = dict[Role, dict[str, str]]
 
 
 def details(**changes: Any) -> dict[str, Any]:
-    unique = uuid.uuid4().hex[:8]
-    return {
-        "name": f"Change Test {unique}",
-        "email": f"change.{unique}@example.com",
-        "address": "3 Edit Street",
-        "dateOfBirth": "1975-04-04",
-        "registeredDate": "2019-04-04",
-        **changes,
-    }
+    return {**patient_body(), **changes}
 
 
 @pytest.fixture

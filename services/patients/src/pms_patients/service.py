@@ -35,7 +35,6 @@ from pms_patients.repository import (
     PatientQuery,
     PatientReads,
     claimed_request,
-    locked_patient,
     patient_row,
     record_audit,
     register_patient,
@@ -283,7 +282,7 @@ class PatientService:
 async def _locked_for_change(
     connection: asyncpg.Connection, patient_id: uuid.UUID, expected_version: int | None
 ) -> Patient:
-    patient = await locked_patient(connection, patient_id)
+    patient = await patient_row(connection, patient_id, for_update=True)
     if patient is None:
         raise PatientNotFoundError
     if expected_version is not None and patient.version != expected_version:

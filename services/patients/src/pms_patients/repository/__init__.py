@@ -11,7 +11,6 @@
 from pms_patients.repository.changes import (
     EMAIL_INDEX,
     DuplicateEmailError,
-    locked_patient,
     remove_patient,
     save_patient_details,
 )
@@ -46,7 +45,6 @@ __all__ = [
     "PatientRepository",
     "Registered",
     "claimed_request",
-    "locked_patient",
     "mark_billing_active_now",
     "patient_count",
     "patient_row",

@@ -18,7 +18,6 @@ from pms_patients.repository.statements import (
     AUDIT_COLUMNS,
     AuditStamp,
     patient_details,
-    patient_row,
 )
 from pms_platform.outbox import OutboxEntry
 
@@ -68,17 +67,12 @@ _REMOVE = f"""
 """  # noqa: S608
 
 
-async def locked_patient(connection: asyncpg.Connection, patient_id: uuid.UUID) -> Patient | None:
-    """The stored patient, locked until the caller's transaction ends."""
-    return await patient_row(connection, patient_id, for_update=True)
-
-
 async def save_patient_details(
     connection: asyncpg.Connection, patient: Patient, event: OutboxEntry, stamp: AuditStamp
 ) -> Patient:
-    """Write the details of ``patient`` (locked by :func:`locked_patient`) with its event
-    and audit entry; the stored patient afterwards. Raises :class:`DuplicateEmailError`
-    when another patient has the email."""
+    """Write the details of ``patient`` (locked: ``patient_row`` with ``for_update``) with
+    its event and audit entry; the stored patient afterwards. Raises
+    :class:`DuplicateEmailError` when another patient has the email."""
     try:
         row = await connection.fetchrow(
             _UPDATE,
@@ -103,7 +97,7 @@ async def save_patient_details(
 async def remove_patient(
     connection: asyncpg.Connection, patient_id: uuid.UUID, event: OutboxEntry, stamp: AuditStamp
 ) -> None:
-    """Delete the patient (locked by :func:`locked_patient`) with its event and audit entry."""
+    """Delete the patient (locked) with its event and audit entry."""
     await connection.execute(
         _REMOVE,
         patient_id,
